@@ -1,0 +1,52 @@
+import { ConfigError } from '../config/load-config.js';
+import { KbsClientError } from '../client/https-request.js';
+import { adminCommand } from './admin-commands.js';
+import { caCommand } from './ca-commands.js';
+import { certCommand } from './cert-show.js';
+import { CliError } from './cli-error.js';
+import { clientCommand } from './client-commands.js';
+import { serve } from './serve.js';
+
+const USAGE = `usage: keybroker <command>
+  serve [--dev] [--config FILE]                       run the broker
+  ca init | status [--json]                           create or inspect the CA under $KEYBROKER_HOME/ca
+  ca issue-admin --name N --out DIR                   an admin client certificate (key.pem, cert.pem, chain.pem)
+  ca issue-server --dns NAME --ip ADDR --out DIR      a TLS server certificate signed by the root
+  client attest --url URL --tee T --out DIR [--cacert FILE] [--key-type ec-p256|ec-p384|ed25519|rsa-3072]
+  client get --url URL --cert-dir DIR [--cacert FILE] repo/type/tag
+  admin set-resource|delete-resource --url URL --admin DIR [--cacert FILE] repo/type/tag  (value on stdin or --file F)
+  admin list-resources --url URL --admin DIR [--cacert FILE] [--prefix P]
+  cert show FILE                                      print a certificate with its attestation claims decoded
+`;
+
+/** Runs one CLI command and returns its exit code: 0 success, 1 failure, 2 usage. One clear line on stderr otherwise. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case 'serve': return await serve(rest);
+      case 'ca': return await caCommand(rest);
+      case 'client': return await clientCommand(rest);
+      case 'admin': return await adminCommand(rest);
+      case 'cert': return await certCommand(rest);
+      case undefined: case 'help': case '--help': case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`keybroker: unknown command "${command}"\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`keybroker: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError || error instanceof KbsClientError) {
+      process.stderr.write(`keybroker: ${error.message}\n`);
+      return 1;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`keybroker: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import type { Server } from 'node:https';
+import type { Logger } from '../domain/logger.js';
+import type { CertificateAuthority } from '../pki/ca-home.js';
+import { createApp } from '../server/app.js';
+import { composeBroker } from '../server/compose.js';
+import { listen, tlsOptions } from '../server/listen.js';
+import { jsonLogger } from '../server/logger.js';
+import { parseCommandArgs } from './args.js';
+import { cliConfig } from './home.js';
+
+function displayHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `keybroker serve [--dev] [--config FILE]`: runs until SIGINT or SIGTERM; SIGHUP reloads the CA home. */
+export async function serve(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, { dev: { type: 'boolean' }, config: { type: 'string' } });
+  const config = cliConfig({ dev: values.dev === true, configFile: values.config });
+  const log = jsonLogger();
+  const broker = await composeBroker(config, log);
+  const app = createApp(broker.context, { maxBodyBytes: config.server.maxBodyBytes });
+  const { server, address } = await listen(app, config, broker.context.ca());
+  const bundle = join(config.ca.dir, 'bundle.pem');
+
+  if (config.attestation.enableSample) {
+    log.warn('the sample TEE is ENABLED: it proves nothing about hardware; never use it in production', { dev: config.dev });
+  }
+  process.stderr.write([
+    `keybroker listening on https://${displayHost(address.address)}:${address.port}${config.dev ? ' (development mode)' : ''}`,
+    `  trust bundle:      ${bundle}`,
+    `  sample TEE:        ${config.attestation.enableSample ? 'ENABLED (development only)' : 'disabled'}`,
+    `  admin certificate: npx keybroker ca issue-admin --name ops --out ./ops`,
+    '',
+  ].join('\n'));
+
+  process.on('SIGHUP', () => void reload(server, broker.reloadCa, log));
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await broker.close();
+  return 0;
+}
+
+async function reload(server: Server, reloadCa: () => Promise<CertificateAuthority>, log: Logger): Promise<void> {
+  try {
+    const ca = await reloadCa();
+    server.setSecureContext(tlsOptions(ca));
+    log.info('CA reloaded', { active_issuer: ca.active.id, issuers: ca.issuers.length });
+  } catch (error) {
+    log.error('CA reload failed; keeping the CA in force', { error: error instanceof Error ? error.message : String(error) });
+  }
+}

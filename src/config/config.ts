@@ -1,0 +1,37 @@
+/** The one typed configuration, after the TOML file and the environment were merged and validated. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  /** Absolute path of KEYBROKER_HOME; holds ca/, data/ and keybroker.toml. */
+  home: string;
+  /** Development mode (`serve --dev`): creates a missing CA, enables the sample TEE loudly. */
+  dev: boolean;
+  server: {
+    listen: ListenAddress;
+    maxBodyBytes: number;
+    tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
+  };
+  ca: {
+    /** Absolute path, default `<home>/ca`. */
+    dir: string;
+    trustDomain: string;
+    leafTtlSeconds: number;
+    adminTtlSeconds: number;
+    issuerTtlSeconds: number;
+    rootTtlSeconds: number;
+    serverTtlSeconds: number;
+  };
+  attestation: {
+    nonceTtlSeconds: number;
+    /** The sample TEE: on in development mode unless configured off; off otherwise unless configured on. */
+    enableSample: boolean;
+  };
+  store: {
+    backend: 'fs';
+    /** Absolute path, default `<home>/data`. */
+    dataDir: string;
+  };
+}

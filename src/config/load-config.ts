@@ -1,0 +1,92 @@
+import { resolve } from 'node:path';
+import type { Config } from './config.js';
+import { ConfigDocument } from './config-document.js';
+import { readConfigFile } from './config-file.js';
+import {
+  integerIn,
+  oneOf,
+  positiveInteger,
+  readBoolean,
+  readDnsName,
+  readListenAddress,
+  readPath,
+} from './config-values.js';
+
+export { ConfigError } from './config-error.js';
+
+export interface LoadConfigOptions {
+  /** Home directory; default KEYBROKER_HOME, then the working directory. */
+  home?: string;
+  /** `--config FILE`; default KEYBROKER_CONFIG, then `<home>/keybroker.toml` when it exists. */
+  configFile?: string;
+  /** `serve --dev`. */
+  dev: boolean;
+  /** Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const SECTIONS = ['server', 'ca', 'attestation', 'store'] as const;
+
+const TLS_VERSIONS = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const;
+
+/** An empty variable counts as unset, as shells make `VAR= cmd` easy to write by accident. */
+function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * The one configuration: defaults, then the TOML file, then the environment. Throws ConfigError (one line naming
+ * the setting) for an unknown section or key, a wrong type or a value out of range.
+ */
+export function loadConfig(options: LoadConfigOptions): Config {
+  const env = options.env ?? process.env;
+  const home = resolve(options.home ?? fromEnv(env, 'KEYBROKER_HOME') ?? process.cwd());
+  const document = new ConfigDocument(
+    readConfigFile(options.configFile ?? fromEnv(env, 'KEYBROKER_CONFIG'), home),
+    SECTIONS,
+  );
+
+  const server = document.section('server');
+  const ca = document.section('ca');
+  const attestation = document.section('attestation');
+  const store = document.section('store');
+
+  // The file's value is read (and so validated) even when the environment overrides it.
+  const fileListen = server.optional('listen', readListenAddress);
+  const envListen = fromEnv(env, 'KEYBROKER_LISTEN');
+  const tlsMinVersion = server.optional('tls_min_version', oneOf(['1.2', '1.3'])) ?? '1.3';
+
+  const config: Config = {
+    home,
+    dev: options.dev,
+    server: {
+      listen:
+        envListen !== undefined
+          ? readListenAddress(envListen, 'KEYBROKER_LISTEN')
+          : (fileListen ?? { host: '0.0.0.0', port: 8080 }),
+      maxBodyBytes: server.optional('max_body_bytes', integerIn(1024, 1024 * 1024 * 1024)) ?? 2 * 1024 * 1024,
+      tlsMinVersion: TLS_VERSIONS[tlsMinVersion],
+    },
+    ca: {
+      dir: resolve(home, ca.optional('dir', readPath) ?? 'ca'),
+      trustDomain: ca.optional('trust_domain', readDnsName) ?? 'keybroker.local',
+      // A leaf certificate never lives longer than 24 hours (PROTOCOL.md 1.4).
+      leafTtlSeconds: ca.optional('leaf_ttl_seconds', integerIn(1, 86400)) ?? 600,
+      adminTtlSeconds: ca.optional('admin_ttl_seconds', integerIn(60, 31536000)) ?? 604800,
+      issuerTtlSeconds: ca.optional('issuer_ttl_seconds', positiveInteger) ?? 31536000,
+      rootTtlSeconds: ca.optional('root_ttl_seconds', positiveInteger) ?? 315360000,
+      serverTtlSeconds: ca.optional('server_ttl_seconds', positiveInteger) ?? 7776000,
+    },
+    attestation: {
+      nonceTtlSeconds: attestation.optional('nonce_ttl_seconds', integerIn(10, 3600)) ?? 300,
+      enableSample: attestation.optional('enable_sample', readBoolean) ?? options.dev,
+    },
+    store: {
+      backend: store.optional('backend', oneOf(['fs'])) ?? 'fs',
+      dataDir: resolve(home, store.optional('data_dir', readPath) ?? 'data'),
+    },
+  };
+  document.rejectUnknownKeys();
+  return config;
+}

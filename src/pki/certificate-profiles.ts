@@ -1,0 +1,146 @@
+import { isIP } from 'node:net';
+import { createPublicKey } from 'node:crypto';
+import type { Claims } from '../domain/claims.js';
+import { adminSpiffeId, teeSpiffeId } from '../domain/identity.js';
+import {
+  buildCertificate, distinguishedName, extension, KEY_USAGE, keyIdentifier, OID, randomSerial, type CertificateExtension,
+} from './certificate-builder.js';
+import type { CertificateInfo } from './certificate-info.js';
+import { claimsExtension } from './claims-extension.js';
+import { derToPem } from './pem.js';
+import type { CertificateSigner } from './signer.js';
+
+/** A CA able to sign: its certificate and its key. */
+export interface SigningAuthority {
+  certificate: CertificateInfo;
+  signer: CertificateSigner;
+}
+
+export interface IssuedCertificate {
+  der: Buffer;
+  pem: string;
+  /** lowercase hex, 32 digits */
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Client certificates are back-dated by a minute to tolerate clock skew between broker and TEE. */
+export const BACKDATE_SECONDS = 60;
+
+const SECOND = 1000;
+
+function validity(now: Date, ttlSeconds: number, notAfterLimit?: Date): { notBefore: Date; notAfter: Date } {
+  const wanted = new Date(now.getTime() + ttlSeconds * SECOND);
+  const notAfter = notAfterLimit && notAfterLimit < wanted ? notAfterLimit : wanted;
+  return { notBefore: new Date(now.getTime() - BACKDATE_SECONDS * SECOND), notAfter };
+}
+
+function authorityKeyId(authority: SigningAuthority): Buffer {
+  return authority.certificate.subjectKeyIdentifier ?? keyIdentifier(authority.certificate.spki);
+}
+
+/** Leaf key usage: digitalSignature, plus keyAgreement for EC keys (for the ECDH resource envelope). */
+function leafKeyUsage(spki: Buffer): CertificateExtension {
+  const isEc = createPublicKey({ key: spki, format: 'der', type: 'spki' }).asymmetricKeyType === 'ec';
+  return extension.keyUsage(isEc ? [KEY_USAGE.digitalSignature, KEY_USAGE.keyAgreement] : [KEY_USAGE.digitalSignature]);
+}
+
+function issue(authority: SigningAuthority, subjectName: Buffer, spki: Buffer, period: { notBefore: Date; notAfter: Date }, extensions: CertificateExtension[]): IssuedCertificate {
+  const serial = randomSerial();
+  const der = buildCertificate({ serial, issuerName: authority.certificate.subjectName, subjectName, subjectPublicKeyInfo: spki, extensions, ...period }, authority.signer);
+  return { der, pem: derToPem(der, 'CERTIFICATE'), serial: serial.toString('hex'), ...period };
+}
+
+export interface ClientCertificateRequest {
+  spki: Buffer;
+  trustDomain: string;
+  tee: string;
+  /** The SPIFFE id segment: measurement-derived, SPKI-derived, or set by the attestation policy. */
+  id: string;
+  claims: Claims;
+  ttlSeconds: number;
+  now: Date;
+}
+
+/** The client certificate profile of PROTOCOL.md 1.4; never outlives its issuer. */
+export function issueClientCertificate(issuer: SigningAuthority, request: ClientCertificateRequest): IssuedCertificate & { spiffeId: string } {
+  const spiffeId = teeSpiffeId(request.trustDomain, request.tee, request.id);
+  const subject = distinguishedName([['O', request.trustDomain], ['CN', `${request.tee}/${request.id}`]]);
+  const issued = issue(issuer, subject, request.spki, validity(request.now, request.ttlSeconds, issuer.certificate.notAfter), [
+    extension.basicConstraints(false),
+    leafKeyUsage(request.spki),
+    extension.extendedKeyUsage([OID.clientAuth]),
+    extension.subjectKeyIdentifier(request.spki),
+    extension.authorityKeyIdentifier(authorityKeyId(issuer)),
+    extension.subjectAltName({ uri: [spiffeId] }),
+    claimsExtension(request.claims),
+  ]);
+  return { ...issued, spiffeId };
+}
+
+/** An operator's client certificate for the admin API: `spiffe://<trust-domain>/admin/<name>`, no claims. */
+export function issueAdminCertificate(issuer: SigningAuthority, request: { spki: Buffer; trustDomain: string; name: string; ttlSeconds: number; now: Date }): IssuedCertificate & { spiffeId: string } {
+  const spiffeId = adminSpiffeId(request.trustDomain, request.name);
+  const subject = distinguishedName([['O', request.trustDomain], ['CN', `admin/${request.name}`]]);
+  const issued = issue(issuer, subject, request.spki, validity(request.now, request.ttlSeconds, issuer.certificate.notAfter), [
+    extension.basicConstraints(false),
+    leafKeyUsage(request.spki),
+    extension.extendedKeyUsage([OID.clientAuth]),
+    extension.subjectKeyIdentifier(request.spki),
+    extension.authorityKeyIdentifier(authorityKeyId(issuer)),
+    extension.subjectAltName({ uri: [spiffeId] }),
+  ]);
+  return { ...issued, spiffeId };
+}
+
+function ipBytes(address: string): Buffer {
+  if (isIP(address) === 4) return Buffer.from(address.split('.').map(Number));
+  const [head = '', tail = ''] = address.split('::');
+  const groups = (part: string): string[] => (part ? part.split(':') : []);
+  const missing = 8 - groups(head).length - groups(tail).length;
+  const all = address.includes('::') ? [...groups(head), ...Array<string>(missing).fill('0'), ...groups(tail)] : groups(head);
+  return Buffer.from(all.flatMap((group) => { const value = parseInt(group, 16); return [value >> 8, value & 0xff]; }));
+}
+
+/** The broker's TLS server certificate, signed by the root so one bundle serves both directions. */
+export function issueServerCertificate(root: SigningAuthority, request: { spki: Buffer; trustDomain: string; dnsNames: string[]; ipAddresses: string[]; ttlSeconds: number; now: Date }): IssuedCertificate {
+  const commonName = request.dnsNames[0] ?? request.ipAddresses[0] ?? 'keybroker';
+  const subject = distinguishedName([['O', request.trustDomain], ['CN', commonName]]);
+  const period = validity(request.now, request.ttlSeconds, root.certificate.notAfter);
+  return issue(root, subject, request.spki, period, [
+    extension.basicConstraints(false),
+    leafKeyUsage(request.spki),
+    extension.extendedKeyUsage([OID.serverAuth]),
+    extension.subjectKeyIdentifier(request.spki),
+    extension.authorityKeyIdentifier(authorityKeyId(root)),
+    extension.subjectAltName({ dns: request.dnsNames, ip: request.ipAddresses.map(ipBytes) }),
+  ]);
+}
+
+/** A self-signed root: CA, signs issuing CAs (path length 0) and the server certificate. */
+export function createRootCertificate(signer: CertificateSigner, request: { trustDomain: string; ttlSeconds: number; now: Date }): IssuedCertificate {
+  const subject = distinguishedName([['O', request.trustDomain], ['CN', 'keybroker root CA']]);
+  const period = { notBefore: new Date(request.now.getTime() - BACKDATE_SECONDS * SECOND), notAfter: new Date(request.now.getTime() + request.ttlSeconds * SECOND) };
+  const serial = randomSerial();
+  const der = buildCertificate({
+    serial, issuerName: subject, subjectName: subject, subjectPublicKeyInfo: signer.publicKeySpki, ...period,
+    extensions: [
+      extension.basicConstraints(true, 1),
+      extension.keyUsage([KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]),
+      extension.subjectKeyIdentifier(signer.publicKeySpki),
+    ],
+  }, signer);
+  return { der, pem: derToPem(der, 'CERTIFICATE'), serial: serial.toString('hex'), ...period };
+}
+
+/** An issuing CA certificate for the key `spki`, signed by the root; never outlives the root. */
+export function issueIssuerCertificate(root: SigningAuthority, request: { spki: Buffer; trustDomain: string; issuerId: string; ttlSeconds: number; now: Date }): IssuedCertificate {
+  const subject = distinguishedName([['O', request.trustDomain], ['CN', `keybroker issuing CA ${request.issuerId}`]]);
+  return issue(root, subject, request.spki, validity(request.now, request.ttlSeconds, root.certificate.notAfter), [
+    extension.basicConstraints(true, 0),
+    extension.keyUsage([KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]),
+    extension.subjectKeyIdentifier(request.spki),
+    extension.authorityKeyIdentifier(authorityKeyId(root)),
+  ]);
+}

@@ -1,0 +1,23 @@
+import type { VerifierRegistry } from '../attestation/registry.js';
+import type { Logger } from '../domain/logger.js';
+import type { CertificateAuthority } from '../pki/ca-home.js';
+import type { AttestationPolicy, ResourcePolicy } from '../policy/policy.js';
+import type { Stores } from '../store/ports.js';
+import type { NonceSealer } from './sealed-nonce.js';
+
+/** Everything the protocol handlers need, assembled once by the composition root. */
+export interface BrokerContext {
+  trustDomain: string;
+  devMode: boolean;
+  leafTtlSeconds: number;
+  nonceTtlSeconds: number;
+  /** The CA as currently loaded; a function so a reload is seen by the next request. */
+  ca(): CertificateAuthority;
+  verifiers: VerifierRegistry;
+  nonces: NonceSealer;
+  stores: Stores;
+  attestationPolicy: AttestationPolicy;
+  resourcePolicy: ResourcePolicy;
+  clock(): Date;
+  log: Logger;
+}

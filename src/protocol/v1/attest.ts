@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { reportDataMatches, v1ReportData } from '../../attestation/binding.js';
+import type { Claims } from '../../domain/claims.js';
+import { KbsError } from '../../domain/errors.js';
+import { IDENTITY_SEGMENT } from '../../domain/identity.js';
+import { issueClientCertificate } from '../../pki/certificate-profiles.js';
+import { verifyCsr } from '../../pki/csr.js';
+import type { BrokerContext } from '../broker-context.js';
+import { requireObject, requireString } from '../json-fields.js';
+
+export interface AttestResponse {
+  certificate: string;
+  chain: string;
+  spiffe_id: string;
+  serial: string;
+  expires_at: string;
+  claims: Claims;
+}
+
+const MAX_CSR_CHARS = 16 * 1024;
+const MAX_INIT_DATA_CHARS = 256 * 1024;
+
+function parseInitData(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const initData = requireObject(value, '"init_data"');
+  const format = requireString(initData, 'format', 16);
+  if (format !== 'toml' && format !== 'json') throw new KbsError('bad-request', '"init_data.format" must be "toml" or "json"');
+  const body = requireString(initData, 'body', MAX_INIT_DATA_CHARS);
+  return createHash('sha384').update(body, 'utf8').digest('hex');
+}
+
+/** The certificate's id segment: from the measurement when there is one, otherwise from the key. */
+function defaultIdentity(measurement: string | undefined, spki: Buffer): string {
+  const source = measurement !== undefined ? Buffer.from(measurement, 'hex') : spki;
+  return createHash('sha256').update(source).digest('hex').slice(0, 16);
+}
+
+/**
+ * PROTOCOL.md 1.3, checked in the documented order, stopping at the first failure: body shape, nonce, CSR,
+ * evidence, binding, init data, policy. Only then is the nonce consumed and a certificate issued.
+ */
+export async function attest(context: BrokerContext, body: unknown): Promise<AttestResponse> {
+  const request = requireObject(body);
+  const nonce = requireString(request, 'nonce', 512);
+  const csrPem = requireString(request, 'csr', MAX_CSR_CHARS);
+  const hasEvidence = request.evidence !== undefined && request.evidence !== null;
+  const hasToken = request.token !== undefined && request.token !== null;
+  if (hasEvidence === hasToken) throw new KbsError('bad-request', 'exactly one of "evidence" and "token" is required');
+  const initDataDigest = parseInitData(request.init_data);
+
+  const now = context.clock();
+  const sealed = context.nonces.open(nonce, now);
+  if (await context.stores.nonces.isUsed(sealed.id)) throw new KbsError('nonce-invalid', 'nonce was already used; request a new challenge');
+
+  const csr = verifyCsr(csrPem);
+
+  const verifier = context.verifiers.get(sealed.verifier);
+  if (!verifier) throw new KbsError('nonce-invalid', 'the verifier named by this nonce is no longer configured');
+  if (hasToken) throw new KbsError('bad-request', `verifier "${verifier.name}" takes evidence, not a token`);
+  const verified = await verifier.verify(sealed.tee, request.evidence);
+
+  if (!reportDataMatches(verified.reportData, v1ReportData(nonce, csr.spki))) {
+    throw new KbsError('binding-mismatch', 'report data does not bind this nonce and the CSR key');
+  }
+
+  const claimsBeforeIssue = { ...verified.claims, ...(initDataDigest ? { init_data: initDataDigest } : {}) };
+  const decision = context.attestationPolicy.evaluate({ claims: claimsBeforeIssue, tee: sealed.tee });
+  if (!decision.allow) throw new KbsError('policy-denied', decision.reason ?? 'the attestation policy denied this TEE');
+  const id = decision.id ?? defaultIdentity(claimsBeforeIssue.measurement, csr.spki);
+  if (!IDENTITY_SEGMENT.test(id)) throw new KbsError('policy-denied', 'the attestation policy produced an invalid certificate id');
+
+  if (!(await context.stores.nonces.consume(sealed.id, sealed.expiresAt))) {
+    throw new KbsError('nonce-invalid', 'nonce was already used; request a new challenge');
+  }
+  const claims: Claims = { ...claimsBeforeIssue, iat: Math.floor(now.getTime() / 1000) };
+  const ca = context.ca();
+  const issued = issueClientCertificate(ca.active, {
+    spki: csr.spki, trustDomain: context.trustDomain, tee: sealed.tee, id, claims, ttlSeconds: context.leafTtlSeconds, now,
+  });
+  context.log.info('certificate issued', { serial: issued.serial, spiffe_id: issued.spiffeId, tee: sealed.tee, verifier: verifier.name, issuer: ca.active.id });
+  return {
+    certificate: issued.pem,
+    chain: ca.active.certificate.pem,
+    spiffe_id: issued.spiffeId,
+    serial: issued.serial,
+    expires_at: issued.notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    claims,
+  };
+}

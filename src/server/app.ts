@@ -1,0 +1,109 @@
+import Koa, { type Context } from 'koa';
+import type { TLSSocket } from 'node:tls';
+import type { BrokerContext } from '../protocol/broker-context.js';
+import { authenticateClient, type ClientIdentity } from '../protocol/client-identity.js';
+import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
+import { attest } from '../protocol/v1/attest.js';
+import { createChallenge } from '../protocol/v1/challenge.js';
+import { readResource } from '../protocol/v1/resource.js';
+import { toKbsError, writeProblem } from './problem.js';
+import { readBody, readJsonBody } from './read-body.js';
+import { Router } from './router.js';
+
+export interface AppOptions {
+  maxBodyBytes: number;
+}
+
+function peerOf(ctx: Context): { certificate: ReturnType<TLSSocket['getPeerX509Certificate']>; authorized: boolean; authorizationError?: string } {
+  const socket = ctx.req.socket as TLSSocket;
+  const certificate = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+  const error = socket.authorizationError;
+  return { certificate, authorized: socket.authorized === true, ...(error ? { authorizationError: String(error) } : {}) };
+}
+
+function clientOf(broker: BrokerContext, ctx: Context): ClientIdentity {
+  return authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock());
+}
+
+/** Admin routes: no certificate at all is `admin-auth-required`, not `no-client-certificate`. */
+function adminOf(broker: BrokerContext, ctx: Context): string {
+  const peer = peerOf(ctx);
+  return requireAdmin(peer.certificate ? authenticateClient(peer, broker.ca(), broker.trustDomain, broker.clock()) : undefined);
+}
+
+function wantsPemChain(ctx: Context): boolean {
+  return ctx.accepts('application/json', 'application/pem-certificate-chain') === 'application/pem-certificate-chain'
+    && ctx.get('accept').includes('application/pem-certificate-chain');
+}
+
+export function buildRouter(broker: BrokerContext, options: AppOptions): Router {
+  return new Router()
+    .on('GET', '/healthz', async (ctx) => {
+      ctx.body = { status: 'ok' };
+    })
+    .on('GET', '/readyz', async (ctx) => {
+      const ready = await broker.stores.ready();
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'unavailable' };
+    })
+    .on('POST', '/kbs/v1/challenge', async (ctx) => {
+      ctx.body = createChallenge(broker, await readJsonBody(ctx, options.maxBodyBytes));
+    })
+    .on('POST', '/kbs/v1/attest', async (ctx) => {
+      const result = await attest(broker, await readJsonBody(ctx, options.maxBodyBytes));
+      ctx.status = 201;
+      if (wantsPemChain(ctx)) {
+        ctx.type = 'application/pem-certificate-chain';
+        ctx.body = result.certificate + result.chain;
+      } else {
+        ctx.body = result;
+      }
+    })
+    .on('GET', '/kbs/v1/resource/*', async (ctx, { rest }) => {
+      const client = clientOf(broker, ctx);
+      const value = await readResource(broker, client, rest);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = 'application/octet-stream';
+      ctx.body = Buffer.from(value);
+    })
+    .on('GET', '/kbs/v1/ca/bundle', async (ctx) => {
+      ctx.type = 'application/pem-certificate-chain';
+      ctx.body = broker.ca().bundlePem;
+    })
+    .on('PUT', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
+      const admin = adminOf(broker, ctx);
+      const value = await readBody(ctx, options.maxBodyBytes);
+      const result = await putResource(broker, admin, rest, value);
+      ctx.status = result.created ? 201 : 200;
+      ctx.body = result.meta;
+    })
+    .on('DELETE', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
+      await deleteResource(broker, adminOf(broker, ctx), rest);
+      ctx.status = 204;
+    })
+    .on('GET', '/kbs/v1/admin/resources', async (ctx) => {
+      adminOf(broker, ctx);
+      const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : undefined;
+      ctx.body = await listResources(broker, prefix);
+    });
+}
+
+/** The Koa application: one error boundary, an access log line per request, then the router. */
+export function createApp(broker: BrokerContext, options: AppOptions): Koa {
+  const router = buildRouter(broker, options);
+  const app = new Koa();
+  app.silent = true;
+  app.use(async (ctx) => {
+    const started = process.hrtime.bigint();
+    try {
+      await router.dispatch(ctx);
+    } catch (error) {
+      const failure = toKbsError(error, broker.log);
+      writeProblem(ctx, failure);
+      if (failure.code === 'payload-too-large') ctx.set('Connection', 'close');
+    }
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    broker.log.info('request', { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(elapsedMs * 100) / 100 });
+  });
+  return app;
+}

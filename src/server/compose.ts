@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { VerifierRegistry } from '../attestation/registry.js';
+import { sampleVerifier } from '../attestation/verifiers/sample.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../domain/logger.js';
+import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
+import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
+import type { BrokerContext } from '../protocol/broker-context.js';
+import { NonceSealer } from '../protocol/sealed-nonce.js';
+import { openFsStores } from '../store/fs/fs-stores.js';
+import { loadOrCreateSecretKey } from './secret-key-file.js';
+
+export function caParameters(config: Config): CaParameters {
+  return {
+    trustDomain: config.ca.trustDomain,
+    rootTtlSeconds: config.ca.rootTtlSeconds,
+    issuerTtlSeconds: config.ca.issuerTtlSeconds,
+    serverTtlSeconds: config.ca.serverTtlSeconds,
+  };
+}
+
+/** Loads the CA; in development mode a missing CA is created. */
+export async function openCertificateAuthority(config: Config, log: Logger): Promise<{ ca: CertificateAuthority; created: boolean }> {
+  if (!(await caExists(config.ca.dir))) {
+    if (!config.dev) throw new Error(`no CA in ${config.ca.dir}: run "keybroker ca init" first, or start with --dev for a development CA`);
+    log.warn('creating a development CA', { dir: config.ca.dir });
+    return { ca: await initCertificateAuthority(config.ca.dir, caParameters(config)), created: true };
+  }
+  return { ca: await loadCertificateAuthority(config.ca.dir, caParameters(config)), created: false };
+}
+
+export interface Broker {
+  context: BrokerContext;
+  /** Re-reads the CA home (after `keybroker ca ...` changed it). */
+  reloadCa(): Promise<CertificateAuthority>;
+  close(): Promise<void>;
+}
+
+/** The composition root: picks adapters from the config and wires the broker. */
+export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
+  const stores = await openFsStores(config.store.dataDir);
+  const { ca: initialCa, created } = await openCertificateAuthority(config, log);
+  let ca = initialCa;
+  const verifiers = new VerifierRegistry();
+  if (config.attestation.enableSample) verifiers.register(sampleVerifier());
+  const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
+  const context: BrokerContext = {
+    trustDomain: config.ca.trustDomain,
+    devMode: config.dev,
+    leafTtlSeconds: config.ca.leafTtlSeconds,
+    nonceTtlSeconds: config.attestation.nonceTtlSeconds,
+    ca: () => ca,
+    verifiers,
+    nonces: new NonceSealer(nonceKey),
+    stores,
+    attestationPolicy: defaultAttestationPolicy({ sampleEnabled: config.attestation.enableSample }),
+    resourcePolicy: defaultResourcePolicy({ devMode: config.dev }),
+    clock,
+    log,
+  };
+  return {
+    context,
+    caCreated: created,
+    async reloadCa() {
+      ca = await loadCertificateAuthority(config.ca.dir, caParameters(config), clock());
+      return ca;
+    },
+    close: () => stores.close(),
+  };
+}
