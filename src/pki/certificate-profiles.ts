@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
-import { createPublicKey } from 'node:crypto';
 import type { Claims } from '../domain/claims.js';
 import { adminSpiffeId, teeSpiffeId } from '../domain/identity.js';
 import {
   buildCertificate, distinguishedName, extension, KEY_USAGE, keyIdentifier, OID, randomSerial, type CertificateExtension,
 } from './certificate-builder.js';
 import type { CertificateInfo } from './certificate-info.js';
+import { objectIdentifier } from './der.js';
 import { claimsExtension } from './claims-extension.js';
 import { derToPem } from './pem.js';
 import type { CertificateSigner } from './signer.js';
@@ -40,10 +40,18 @@ function authorityKeyId(authority: SigningAuthority): Buffer {
   return authority.certificate.subjectKeyIdentifier ?? keyIdentifier(authority.certificate.spki);
 }
 
+/** DER of the id-ecPublicKey OID, which opens the AlgorithmIdentifier of every EC SubjectPublicKeyInfo. */
+const EC_PUBLIC_KEY_OID = objectIdentifier('1.2.840.10045.2.1');
+
+/** Whether the SPKI holds an EC key, read from its AlgorithmIdentifier (parsing the key costs more than issuing). */
+function isEcKey(spki: Buffer): boolean {
+  const algorithmStart = spki.indexOf(EC_PUBLIC_KEY_OID);
+  return algorithmStart > 0 && algorithmStart <= 6;
+}
+
 /** Leaf key usage: digitalSignature, plus keyAgreement for EC keys (for the ECDH resource envelope). */
 function leafKeyUsage(spki: Buffer): CertificateExtension {
-  const isEc = createPublicKey({ key: spki, format: 'der', type: 'spki' }).asymmetricKeyType === 'ec';
-  return extension.keyUsage(isEc ? [KEY_USAGE.digitalSignature, KEY_USAGE.keyAgreement] : [KEY_USAGE.digitalSignature]);
+  return extension.keyUsage(isEcKey(spki) ? [KEY_USAGE.digitalSignature, KEY_USAGE.keyAgreement] : [KEY_USAGE.digitalSignature]);
 }
 
 function issue(authority: SigningAuthority, subjectName: Buffer, spki: Buffer, period: { notBefore: Date; notAfter: Date }, extensions: CertificateExtension[]): IssuedCertificate {
