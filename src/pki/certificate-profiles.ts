@@ -71,35 +71,40 @@ export interface ClientCertificateRequest {
   now: Date;
 }
 
-/** The client certificate profile of PROTOCOL.md 1.4; never outlives its issuer. */
-export function issueClientCertificate(issuer: SigningAuthority, request: ClientCertificateRequest): IssuedCertificate & { spiffeId: string } {
-  const spiffeId = teeSpiffeId(request.trustDomain, request.tee, request.id);
-  const subject = distinguishedName([['O', request.trustDomain], ['CN', `${request.tee}/${request.id}`]]);
+/**
+ * A SPIFFE client certificate from an issuing CA: CN `<common name>`, one SAN URI, clientAuth, never outliving
+ * its issuer. TEE certificates add the claims extension; admin certificates carry none.
+ */
+function issueSpiffeClientCertificate(
+  issuer: SigningAuthority,
+  request: { spki: Buffer; trustDomain: string; commonName: string; spiffeId: string; ttlSeconds: number; now: Date },
+  extra: CertificateExtension[],
+): IssuedCertificate & { spiffeId: string } {
+  const subject = distinguishedName([['O', request.trustDomain], ['CN', request.commonName]]);
   const issued = issue(issuer, subject, request.spki, validity(request.now, request.ttlSeconds, issuer.certificate.notAfter), [
     extension.basicConstraints(false),
     leafKeyUsage(request.spki),
     extension.extendedKeyUsage([OID.clientAuth]),
     extension.subjectKeyIdentifier(request.spki),
     extension.authorityKeyIdentifier(authorityKeyId(issuer)),
-    extension.subjectAltName({ uri: [spiffeId] }),
-    claimsExtension(request.claims),
+    extension.subjectAltName({ uri: [request.spiffeId] }),
+    ...extra,
   ]);
-  return { ...issued, spiffeId };
+  return { ...issued, spiffeId: request.spiffeId };
+}
+
+/** The client certificate profile of PROTOCOL.md 1.4. */
+export function issueClientCertificate(issuer: SigningAuthority, request: ClientCertificateRequest): IssuedCertificate & { spiffeId: string } {
+  return issueSpiffeClientCertificate(issuer, {
+    ...request, commonName: `${request.tee}/${request.id}`, spiffeId: teeSpiffeId(request.trustDomain, request.tee, request.id),
+  }, [claimsExtension(request.claims)]);
 }
 
 /** An operator's client certificate for the admin API: `spiffe://<trust-domain>/admin/<name>`, no claims. */
 export function issueAdminCertificate(issuer: SigningAuthority, request: { spki: Buffer; trustDomain: string; name: string; ttlSeconds: number; now: Date }): IssuedCertificate & { spiffeId: string } {
-  const spiffeId = adminSpiffeId(request.trustDomain, request.name);
-  const subject = distinguishedName([['O', request.trustDomain], ['CN', `admin/${request.name}`]]);
-  const issued = issue(issuer, subject, request.spki, validity(request.now, request.ttlSeconds, issuer.certificate.notAfter), [
-    extension.basicConstraints(false),
-    leafKeyUsage(request.spki),
-    extension.extendedKeyUsage([OID.clientAuth]),
-    extension.subjectKeyIdentifier(request.spki),
-    extension.authorityKeyIdentifier(authorityKeyId(issuer)),
-    extension.subjectAltName({ uri: [spiffeId] }),
-  ]);
-  return { ...issued, spiffeId };
+  return issueSpiffeClientCertificate(issuer, {
+    ...request, commonName: `admin/${request.name}`, spiffeId: adminSpiffeId(request.trustDomain, request.name),
+  }, []);
 }
 
 function ipBytes(address: string): Buffer {

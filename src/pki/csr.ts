@@ -1,6 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import * as pkijs from 'pkijs';
 import { KbsError } from '../domain/errors.js';
+import { objectIdentifier, readChildren, readElement, type DerElement } from './der.js';
 import { pemToDer } from './pem.js';
 
 export interface VerifiedCsr {
@@ -10,18 +10,19 @@ export interface VerifiedCsr {
   keyType: 'ec-p256' | 'ec-p384' | 'ed25519' | 'rsa';
 }
 
-/** Signature algorithms accepted on a CSR: OID → node:crypto digest (null for Ed25519). */
-const CSR_SIGNATURE_ALGORITHMS: Record<string, string | null> = {
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.3.101.112': null,
-};
+/** Signature algorithms accepted on a CSR, keyed by the DER of their OID: node:crypto digest (null for Ed25519). */
+const CSR_SIGNATURE_ALGORITHMS = new Map<string, string | null>([
+  ['1.2.840.10045.4.3.2', 'sha256'],
+  ['1.2.840.10045.4.3.3', 'sha384'],
+  ['1.2.840.10045.4.3.4', 'sha512'],
+  ['1.2.840.113549.1.1.11', 'sha256'],
+  ['1.2.840.113549.1.1.12', 'sha384'],
+  ['1.2.840.113549.1.1.13', 'sha512'],
+  ['1.3.101.112', null],
+].map(([oid, digest]) => [objectIdentifier(oid!).toString('hex'), digest ?? null]));
 
 const MIN_RSA_BITS = 3072;
+const TAG = { sequence: 0x30, bitString: 0x03, integer: 0x02, oid: 0x06, attributes: 0xa0 } as const;
 
 function keyTypeOf(key: KeyObject): VerifiedCsr['keyType'] {
   const type = key.asymmetricKeyType;
@@ -40,9 +41,42 @@ function keyTypeOf(key: KeyObject): VerifiedCsr['keyType'] {
   throw new KbsError('bad-csr', `key type ${type ?? 'unknown'} is not accepted; use ECDSA P-256/P-384, Ed25519 or RSA 3072+`);
 }
 
-function parse(der: Buffer): pkijs.CertificationRequest {
+interface CsrParts {
+  info: Buffer;
+  spki: Buffer;
+  algorithmOid: string;
+  signature: Buffer;
+}
+
+function expectTag(element: DerElement | undefined, tag: number): DerElement {
+  if (!element || element.tag !== tag) throw new Error('unexpected structure');
+  return element;
+}
+
+/**
+ * Splits a PKCS#10 CertificationRequest (RFC 2986) into the signed bytes, the key and the signature. A generic
+ * ASN.1 parser costs more than the signature check here, and only four fields are needed.
+ */
+function splitCsr(der: Buffer): CsrParts {
   try {
-    return pkijs.CertificationRequest.fromBER(der);
+    const outer = expectTag(readElement(der, 0), TAG.sequence);
+    if (outer.end !== der.length) throw new Error('trailing bytes');
+    const [info, algorithm, signature, ...rest] = readChildren(der, outer);
+    if (rest.length > 0) throw new Error('extra fields');
+    const infoFields = readChildren(der, expectTag(info, TAG.sequence));
+    expectTag(infoFields[0], TAG.integer);
+    expectTag(infoFields[1], TAG.sequence);
+    const spki = expectTag(infoFields[2], TAG.sequence);
+    expectTag(infoFields[3], TAG.attributes);
+    const algorithmOid = expectTag(readChildren(der, expectTag(algorithm, TAG.sequence))[0], TAG.oid);
+    const bits = expectTag(signature, TAG.bitString);
+    if (der[bits.contentStart] !== 0) throw new Error('signature has unused bits');
+    return {
+      info: der.subarray(info!.start, info!.end),
+      spki: Buffer.from(der.subarray(spki.start, spki.end)),
+      algorithmOid: der.subarray(algorithmOid.start, algorithmOid.end).toString('hex'),
+      signature: der.subarray(bits.contentStart + 1, bits.end),
+    };
   } catch {
     throw new KbsError('bad-csr', 'CSR is not a DER PKCS#10 certification request');
   }
@@ -52,25 +86,22 @@ function parse(der: Buffer): pkijs.CertificationRequest {
 export function verifyCsr(pem: string): VerifiedCsr {
   const der = pemToDer(pem, 'CERTIFICATE REQUEST');
   if (!der) throw new KbsError('bad-csr', 'csr must be a PEM "CERTIFICATE REQUEST"');
-  const request = parse(der);
-  const spki = Buffer.from(request.subjectPublicKeyInfo.toSchema().toBER());
+  const parts = splitCsr(der);
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    publicKey = createPublicKey({ key: parts.spki, format: 'der', type: 'spki' });
   } catch {
     throw new KbsError('bad-csr', 'CSR public key cannot be read');
   }
   const keyType = keyTypeOf(publicKey);
-  const algorithm = request.signatureAlgorithm.algorithmId;
-  if (!(algorithm in CSR_SIGNATURE_ALGORITHMS)) throw new KbsError('bad-csr', `CSR signature algorithm ${algorithm} is not accepted`);
-  const digest = CSR_SIGNATURE_ALGORITHMS[algorithm]!;
-  const signature = Buffer.from(request.signatureValue.valueBlock.valueHexView);
+  const digest = CSR_SIGNATURE_ALGORITHMS.get(parts.algorithmOid);
+  if (digest === undefined) throw new KbsError('bad-csr', 'CSR signature algorithm is not accepted; use ECDSA with SHA-2, RSA PKCS#1 v1.5 with SHA-2 or Ed25519');
   let valid = false;
   try {
-    valid = verify(digest, Buffer.from(request.tbsView), { key: publicKey, dsaEncoding: 'der' }, signature);
+    valid = verify(digest, parts.info, { key: publicKey, dsaEncoding: 'der' }, parts.signature);
   } catch {
     valid = false;
   }
   if (!valid) throw new KbsError('bad-csr', 'CSR signature does not verify with its own key (no proof of possession)');
-  return { publicKey, spki, keyType };
+  return { publicKey, spki: parts.spki, keyType };
 }

@@ -69,3 +69,46 @@ export function time(date: Date): Buffer {
   const compact = iso.slice(0, 19).replace(/[-:T]/g, '') + 'Z';
   return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(compact.slice(2), 'ascii')) : tlv(0x18, Buffer.from(compact, 'ascii'));
 }
+
+/** One DER element located inside a buffer: tag, and the byte ranges of the whole element and of its content. */
+export interface DerElement {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+/**
+ * Reads the element at `offset` (single-byte tags, definite lengths only, as DER requires). Throws on anything
+ * truncated or malformed; callers turn that into their own error.
+ */
+export function readElement(data: Uint8Array, offset: number, limit = data.length): DerElement {
+  if (offset + 2 > limit) throw new Error('DER: truncated element');
+  const tag = data[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new Error('DER: multi-byte tags are not supported');
+  const first = data[offset + 1]!;
+  let contentStart = offset + 2;
+  let length = first;
+  if (first & 0x80) {
+    const count = first & 0x7f;
+    if (count === 0 || count > 4 || contentStart + count > limit) throw new Error('DER: bad length');
+    length = 0;
+    for (let index = 0; index < count; index++) length = length * 256 + data[contentStart + index]!;
+    if (length < 0x80 || data[contentStart] === 0) throw new Error('DER: non-minimal length');
+    contentStart += count;
+  }
+  const end = contentStart + length;
+  if (end > limit) throw new Error('DER: element runs past its container');
+  return { tag, start: offset, contentStart, end };
+}
+
+/** The elements directly inside a constructed element. */
+export function readChildren(data: Uint8Array, parent: DerElement): DerElement[] {
+  const children: DerElement[] = [];
+  for (let offset = parent.contentStart; offset < parent.end;) {
+    const child = readElement(data, offset, parent.end);
+    children.push(child);
+    offset = child.end;
+  }
+  return children;
+}
