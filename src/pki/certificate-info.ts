@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { OID } from './certificate-builder.js';
 import { derToPem } from './pem.js';
@@ -8,6 +8,7 @@ export interface CertificateInfo {
   der: Buffer;
   pem: string;
   x509: X509Certificate;
+  publicKey: KeyObject;
   /** lowercase hex without leading zeros, as `openssl x509 -serial` prints it (lowercased). */
   serial: string;
   /** DER Name, byte for byte. */
@@ -37,6 +38,7 @@ export function readCertificate(der: Buffer): CertificateInfo {
     der,
     pem: derToPem(der, 'CERTIFICATE'),
     x509,
+    publicKey: x509.publicKey,
     serial: normalizeSerial(x509.serialNumber),
     subjectName: Buffer.from(certificate.subject.valueBeforeDecode),
     spki: Buffer.from(certificate.subjectPublicKeyInfo.toSchema().toBER()),

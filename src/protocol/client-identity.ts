@@ -19,25 +19,38 @@ export interface ClientIdentity {
   serial: string;
   notAfter: Date;
   issuerId: string;
+  /** The peer certificate itself; its key is read only when a response is encrypted to it. */
+  certificate: X509Certificate;
   /** Present for TEE certificates. */
   claims?: Claims;
 }
 
-/** Parsing a certificate's extensions costs more than a TLS resumption; remember what was read, by fingerprint. */
-const MAX_CACHED = 10_000;
-const parsed = new Map<string, { principal: Principal | undefined; claims: Claims | undefined }>();
+interface CertificateFacts {
+  /** The issuing CA (by id) whose key signed this certificate, if any of ours did. */
+  issuerId: string | undefined;
+  principal: Principal | undefined;
+  claims: Claims | undefined;
+}
 
-function readIdentity(certificate: X509Certificate, trustDomain: string): { principal: Principal | undefined; claims: Claims | undefined } {
-  const key = certificate.fingerprint256;
-  const cached = parsed.get(key);
-  if (cached) return cached;
+/**
+ * Finding the issuer (a signature check) and parsing extensions cost more than a TLS resumption; what never
+ * changes for a certificate is remembered by fingerprint. Issuer state is looked up on every request.
+ */
+const MAX_CACHED = 10_000;
+const factsByFingerprint = new Map<string, CertificateFacts>();
+
+function certificateFacts(certificate: X509Certificate, ca: CertificateAuthority, trustDomain: string): CertificateFacts {
+  const key = `${trustDomain} ${certificate.fingerprint256}`;
+  const cached = factsByFingerprint.get(key);
+  if (cached && (cached.issuerId === undefined || ca.issuers.some((issuer) => issuer.id === cached.issuerId))) return cached;
+  const issuer = ca.issuers.find((candidate) => certificate.checkIssued(candidate.certificate.x509) && certificate.verify(candidate.certificate.publicKey));
   const uris = (certificate.subjectAltName ?? '').split(', ').filter((name) => name.startsWith('URI:')).map((name) => name.slice(4));
   const principal = uris.length === 1 ? parseSpiffeId(trustDomain, uris[0]!) : undefined;
   const claims = principal?.kind === 'tee' ? claimsOfCertificate(certificate.raw) : undefined;
-  if (parsed.size >= MAX_CACHED) parsed.clear();
-  const entry = { principal, claims };
-  parsed.set(key, entry);
-  return entry;
+  if (factsByFingerprint.size >= MAX_CACHED) factsByFingerprint.clear();
+  const facts = { issuerId: issuer?.id, principal, claims };
+  factsByFingerprint.set(key, facts);
+  return facts;
 }
 
 function describeTlsError(code: string | undefined): string {
@@ -54,12 +67,12 @@ export function authenticateClient(peer: PeerCertificate, ca: CertificateAuthori
   const certificate = peer.certificate;
   if (!certificate) throw new KbsError('no-client-certificate', 'a client certificate is required; attest first');
   if (!peer.authorized) throw new KbsError('certificate-invalid', describeTlsError(peer.authorizationError));
-  const issuer = ca.issuers.find((candidate) => certificate.checkIssued(candidate.certificate.x509) && certificate.verify(candidate.certificate.x509.publicKey));
+  const { issuerId, principal, claims } = certificateFacts(certificate, ca, trustDomain);
+  const issuer = ca.issuers.find((candidate) => candidate.id === issuerId);
   if (!issuer) throw new KbsError('certificate-invalid', 'client certificate was not issued by an issuing CA of this broker');
   if (issuer.state === 'tainted' || issuer.state === 'revoked') throw new KbsError('certificate-invalid', 'the issuing CA of this certificate is no longer trusted; attest again');
   const notAfter = new Date(certificate.validTo);
   if (notAfter <= now || new Date(certificate.validFrom) > now) throw new KbsError('certificate-invalid', describeTlsError(notAfter <= now ? 'CERT_HAS_EXPIRED' : 'CERT_NOT_YET_VALID'));
-  const { principal, claims } = readIdentity(certificate, trustDomain);
   if (!principal) throw new KbsError('certificate-invalid', 'client certificate carries no SPIFFE identity of this trust domain');
-  return { principal, claims, serial: normalizeSerial(certificate.serialNumber), notAfter, issuerId: issuer.id };
+  return { principal, claims, serial: normalizeSerial(certificate.serialNumber), notAfter, issuerId: issuer.id, certificate };
 }

@@ -6,6 +6,7 @@ import { deleteResource, listResources, putResource, requireAdmin } from '../pro
 import { attest } from '../protocol/v1/attest.js';
 import { createChallenge } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
+import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
 import { Router } from './router.js';
@@ -63,8 +64,14 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       const client = clientOf(broker, ctx);
       const value = await readResource(broker, client, rest);
       ctx.set('Cache-Control', 'no-store');
-      ctx.type = 'application/octet-stream';
-      ctx.body = Buffer.from(value);
+      ctx.vary('Accept');
+      if (ctx.get('accept').includes(JOSE_JSON)) {
+        ctx.type = JOSE_JSON;
+        ctx.body = await encryptToClientKey(value, client.certificate.publicKey);
+      } else {
+        ctx.type = 'application/octet-stream';
+        ctx.body = Buffer.from(value);
+      }
     })
     .on('GET', '/kbs/v1/ca/bundle', async (ctx) => {
       ctx.type = 'application/pem-certificate-chain';
