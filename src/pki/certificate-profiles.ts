@@ -107,13 +107,21 @@ export function issueAdminCertificate(issuer: SigningAuthority, request: { spki:
   }, []);
 }
 
-function ipBytes(address: string): Buffer {
+/** An IP address as the 4 or 16 bytes of an iPAddress SAN, including IPv6 forms with an embedded IPv4 tail. */
+export function ipAddressBytes(address: string): Buffer {
   if (isIP(address) === 4) return Buffer.from(address.split('.').map(Number));
-  const [head = '', tail = ''] = address.split('::');
+  if (isIP(address) !== 6) throw new Error(`not an IP address: ${address}`);
+  const lastColon = address.lastIndexOf(':');
+  const ipv4Tail = isIP(address.slice(lastColon + 1)) === 4 ? ipAddressBytes(address.slice(lastColon + 1)) : undefined;
+  const hexPart = ipv4Tail ? `${address.slice(0, lastColon + 1)}0:0` : address;
+  const [head = '', tail = ''] = hexPart.split('::');
   const groups = (part: string): string[] => (part ? part.split(':') : []);
-  const missing = 8 - groups(head).length - groups(tail).length;
-  const all = address.includes('::') ? [...groups(head), ...Array<string>(missing).fill('0'), ...groups(tail)] : groups(head);
-  return Buffer.from(all.flatMap((group) => { const value = parseInt(group, 16); return [value >> 8, value & 0xff]; }));
+  const all = hexPart.includes('::')
+    ? [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)]
+    : groups(hexPart);
+  const bytes = Buffer.from(all.flatMap((group) => { const value = parseInt(group, 16); return [value >> 8, value & 0xff]; }));
+  if (ipv4Tail) ipv4Tail.copy(bytes, 12);
+  return bytes;
 }
 
 /** The broker's TLS server certificate, signed by the root so one bundle serves both directions. */
@@ -127,7 +135,7 @@ export function issueServerCertificate(root: SigningAuthority, request: { spki: 
     extension.extendedKeyUsage([OID.serverAuth]),
     extension.subjectKeyIdentifier(request.spki),
     extension.authorityKeyIdentifier(authorityKeyId(root)),
-    extension.subjectAltName({ dns: request.dnsNames, ip: request.ipAddresses.map(ipBytes) }),
+    extension.subjectAltName({ dns: request.dnsNames, ip: request.ipAddresses.map(ipAddressBytes) }),
   ]);
 }
 

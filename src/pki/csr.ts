@@ -10,16 +10,23 @@ export interface VerifiedCsr {
   keyType: 'ec-p256' | 'ec-p384' | 'ed25519' | 'rsa';
 }
 
-/** Signature algorithms accepted on a CSR, keyed by the DER of their OID: node:crypto digest (null for Ed25519). */
-const CSR_SIGNATURE_ALGORITHMS = new Map<string, string | null>([
-  ['1.2.840.10045.4.3.2', 'sha256'],
-  ['1.2.840.10045.4.3.3', 'sha384'],
-  ['1.2.840.10045.4.3.4', 'sha512'],
-  ['1.2.840.113549.1.1.11', 'sha256'],
-  ['1.2.840.113549.1.1.12', 'sha384'],
-  ['1.2.840.113549.1.1.13', 'sha512'],
-  ['1.3.101.112', null],
-].map(([oid, digest]) => [objectIdentifier(oid!).toString('hex'), digest ?? null]));
+interface CsrSignatureAlgorithm {
+  /** node:crypto digest; null for Ed25519 */
+  digest: string | null;
+  /** The key type the algorithm belongs to: a signature labelled for another key type is refused. */
+  keyType: 'ec' | 'rsa' | 'ed25519';
+}
+
+/** Signature algorithms accepted on a CSR, keyed by the DER of their OID. */
+const CSR_SIGNATURE_ALGORITHMS = new Map<string, CsrSignatureAlgorithm>(([
+  ['1.2.840.10045.4.3.2', { digest: 'sha256', keyType: 'ec' }],
+  ['1.2.840.10045.4.3.3', { digest: 'sha384', keyType: 'ec' }],
+  ['1.2.840.10045.4.3.4', { digest: 'sha512', keyType: 'ec' }],
+  ['1.2.840.113549.1.1.11', { digest: 'sha256', keyType: 'rsa' }],
+  ['1.2.840.113549.1.1.12', { digest: 'sha384', keyType: 'rsa' }],
+  ['1.2.840.113549.1.1.13', { digest: 'sha512', keyType: 'rsa' }],
+  ['1.3.101.112', { digest: null, keyType: 'ed25519' }],
+] as const).map(([oid, algorithm]) => [objectIdentifier(oid).toString('hex'), algorithm]));
 
 const MIN_RSA_BITS = 3072;
 const TAG = { sequence: 0x30, bitString: 0x03, integer: 0x02, oid: 0x06, attributes: 0xa0 } as const;
@@ -94,11 +101,12 @@ export function verifyCsr(pem: string): VerifiedCsr {
     throw new KbsError('bad-csr', 'CSR public key cannot be read');
   }
   const keyType = keyTypeOf(publicKey);
-  const digest = CSR_SIGNATURE_ALGORITHMS.get(parts.algorithmOid);
-  if (digest === undefined) throw new KbsError('bad-csr', 'CSR signature algorithm is not accepted; use ECDSA with SHA-2, RSA PKCS#1 v1.5 with SHA-2 or Ed25519');
+  const algorithm = CSR_SIGNATURE_ALGORITHMS.get(parts.algorithmOid);
+  if (!algorithm) throw new KbsError('bad-csr', 'CSR signature algorithm is not accepted; use ECDSA with SHA-2, RSA PKCS#1 v1.5 with SHA-2 or Ed25519');
+  if (algorithm.keyType !== publicKey.asymmetricKeyType) throw new KbsError('bad-csr', 'CSR signature algorithm does not match its key type');
   let valid = false;
   try {
-    valid = verify(digest, parts.info, { key: publicKey, dsaEncoding: 'der' }, parts.signature);
+    valid = verify(algorithm.digest, parts.info, { key: publicKey, dsaEncoding: 'der' }, parts.signature);
   } catch {
     valid = false;
   }

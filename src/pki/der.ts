@@ -35,7 +35,10 @@ export function unsignedInteger(magnitude: Uint8Array): Buffer {
   return tlv(0x02, needsPad ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed);
 }
 
-export const smallInteger = (value: number): Buffer => unsignedInteger(Buffer.from([value]));
+export function smallInteger(value: number): Buffer {
+  if (!Number.isInteger(value) || value < 0 || value > 255) throw new Error(`smallInteger takes 0..255, not ${value}`);
+  return unsignedInteger(Buffer.from([value]));
+}
 
 export function objectIdentifier(dotted: string): Buffer {
   const arcs = dotted.split('.').map((arc) => BigInt(arc));

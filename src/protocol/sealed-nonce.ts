@@ -41,6 +41,8 @@ export class NonceSealer {
   open(nonce: string, now: Date): NonceContents {
     if (!NONCE_ALPHABET.test(nonce)) throw new KbsError('nonce-invalid', 'nonce is not one this broker issued');
     const sealed = Buffer.from(nonce, 'base64url');
+    // Node's base64url decoder ignores stray trailing bits and characters; only the canonical text is ours.
+    if (sealed.toString('base64url') !== nonce) throw new KbsError('nonce-invalid', 'nonce is not one this broker issued');
     if (sealed.length < 1 + IV_BYTES + TAG_BYTES + 1 || sealed[0] !== VERSION) throw new KbsError('nonce-invalid', 'nonce is not one this broker issued');
     const iv = sealed.subarray(1, 1 + IV_BYTES);
     const tag = sealed.subarray(sealed.length - TAG_BYTES);
