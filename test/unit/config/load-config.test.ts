@@ -1,31 +1,23 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 
 describe('loadConfig', () => {
-  let home: string;
-
-  beforeEach(async () => {
-    home = await mkdtemp(join(tmpdir(), 'keybroker-config-'));
-  });
-
-  afterEach(async () => {
-    await rm(home, { recursive: true, force: true });
-  });
+  const home = useTempDir('config');
 
   async function writeToml(text: string, name = 'keybroker.toml'): Promise<string> {
-    const file = join(home, name);
+    const file = join(home(), name);
     await writeFile(file, text);
     return file;
   }
 
-  /** Loads `toml` as the home's keybroker.toml and returns the ConfigError it must raise. */
+  /** Loads `toml` as the home()'s keybroker.toml and returns the ConfigError it must raise. */
   async function configErrorFor(toml: string, env: NodeJS.ProcessEnv = {}): Promise<ConfigError> {
     await writeToml(toml);
     try {
-      loadConfig({ home, dev: false, env });
+      loadConfig({ home: home(), dev: false, env });
     } catch (error) {
       expect(error).to.be.instanceOf(ConfigError);
       return error as ConfigError;
@@ -35,12 +27,12 @@ describe('loadConfig', () => {
 
   describe('defaults', () => {
     it('gives the documented defaults when there is no config file', () => {
-      expect(loadConfig({ home, dev: false, env: {} })).to.deep.equal({
-        home,
+      expect(loadConfig({ home: home(), dev: false, env: {} })).to.deep.equal({
+        home: home(),
         dev: false,
         server: { listen: { host: '0.0.0.0', port: 8080 }, maxBodyBytes: 2097152, tlsMinVersion: 'TLSv1.3' },
         ca: {
-          dir: join(home, 'ca'),
+          dir: join(home(), 'ca'),
           trustDomain: 'keybroker.local',
           leafTtlSeconds: 600,
           adminTtlSeconds: 604800,
@@ -49,34 +41,34 @@ describe('loadConfig', () => {
           serverTtlSeconds: 7776000,
         },
         attestation: { nonceTtlSeconds: 300, enableSample: false },
-        store: { backend: 'fs', dataDir: join(home, 'data') },
+        store: { backend: 'fs', dataDir: join(home(), 'data') },
       });
     });
 
     it('enables the sample TEE by default in development mode only', () => {
-      expect(loadConfig({ home, dev: true, env: {} }).attestation.enableSample).to.equal(true);
-      expect(loadConfig({ home, dev: false, env: {} }).attestation.enableSample).to.equal(false);
+      expect(loadConfig({ home: home(), dev: true, env: {} }).attestation.enableSample).to.equal(true);
+      expect(loadConfig({ home: home(), dev: false, env: {} }).attestation.enableSample).to.equal(false);
     });
 
     it('lets the file turn the sample TEE off in development mode', async () => {
       await writeToml('[attestation]\nenable_sample = false\n');
-      expect(loadConfig({ home, dev: true, env: {} }).attestation.enableSample).to.equal(false);
+      expect(loadConfig({ home: home(), dev: true, env: {} }).attestation.enableSample).to.equal(false);
     });
   });
 
   describe('home', () => {
-    it('takes KEYBROKER_HOME when no home is given', () => {
-      expect(loadConfig({ dev: false, env: { KEYBROKER_HOME: home } }).home).to.equal(home);
+    it('takes KEYBROKER_HOME when no home() is given', () => {
+      expect(loadConfig({ dev: false, env: { KEYBROKER_HOME: home() } }).home).to.equal(home());
     });
 
-    it('prefers the home option over KEYBROKER_HOME', () => {
-      expect(loadConfig({ home, dev: false, env: { KEYBROKER_HOME: '/elsewhere' } }).home).to.equal(home);
+    it('prefers the home() option over KEYBROKER_HOME', () => {
+      expect(loadConfig({ home: home(), dev: false, env: { KEYBROKER_HOME: '/elsewhere' } }).home).to.equal(home());
     });
 
-    it('makes a relative home absolute', () => {
-      const config = loadConfig({ home: relative(process.cwd(), home), dev: false, env: {} });
-      expect(config.home).to.equal(home);
-      expect(config.store.dataDir).to.equal(join(home, 'data'));
+    it('makes a relative home() absolute', () => {
+      const config = loadConfig({ home: relative(process.cwd(), home()), dev: false, env: {} });
+      expect(config.home).to.equal(home());
+      expect(config.store.dataDir).to.equal(join(home(), 'data'));
     });
 
     it('falls back to the working directory', () => {
@@ -85,7 +77,7 @@ describe('loadConfig', () => {
   });
 
   describe('config file and environment', () => {
-    it('reads <home>/keybroker.toml', async () => {
+    it('reads <home()>/keybroker.toml', async () => {
       await writeToml(
         [
           '[server]',
@@ -104,7 +96,7 @@ describe('loadConfig', () => {
           'data_dir = "var/data"',
         ].join('\n'),
       );
-      const config = loadConfig({ home, dev: false, env: {} });
+      const config = loadConfig({ home: home(), dev: false, env: {} });
       expect(config.server).to.deep.equal({
         listen: { host: '127.0.0.1', port: 9443 },
         maxBodyBytes: 4096,
@@ -115,32 +107,32 @@ describe('loadConfig', () => {
       expect(config.ca.leafTtlSeconds).to.equal(86400);
       expect(config.ca.adminTtlSeconds).to.equal(604800);
       expect(config.attestation).to.deep.equal({ nonceTtlSeconds: 60, enableSample: true });
-      expect(config.store.dataDir).to.equal(join(home, 'var/data'));
+      expect(config.store.dataDir).to.equal(join(home(), 'var/data'));
     });
 
     it('reads the file named by KEYBROKER_CONFIG', async () => {
       const file = await writeToml('[server]\nlisten = "127.0.0.1:1"\n', 'other.toml');
       await writeToml('[server]\nlisten = "127.0.0.1:2"\n');
-      const config = loadConfig({ home, dev: false, env: { KEYBROKER_CONFIG: file } });
+      const config = loadConfig({ home: home(), dev: false, env: { KEYBROKER_CONFIG: file } });
       expect(config.server.listen.port).to.equal(1);
     });
 
     it('prefers the configFile option over KEYBROKER_CONFIG', async () => {
       const chosen = await writeToml('[server]\nlisten = "127.0.0.1:3"\n', 'chosen.toml');
       const ignored = await writeToml('[server]\nlisten = "127.0.0.1:4"\n', 'ignored.toml');
-      const config = loadConfig({ home, configFile: chosen, dev: false, env: { KEYBROKER_CONFIG: ignored } });
+      const config = loadConfig({ home: home(), configFile: chosen, dev: false, env: { KEYBROKER_CONFIG: ignored } });
       expect(config.server.listen.port).to.equal(3);
     });
 
     it('lets KEYBROKER_LISTEN override [server] listen', async () => {
       await writeToml('[server]\nlisten = "127.0.0.1:9000"\n');
-      const config = loadConfig({ home, dev: false, env: { KEYBROKER_LISTEN: '[::1]:0' } });
+      const config = loadConfig({ home: home(), dev: false, env: { KEYBROKER_LISTEN: '[::1]:0' } });
       expect(config.server.listen).to.deep.equal({ host: '::1', port: 0 });
     });
 
     it('treats an empty environment variable as unset', async () => {
       await writeToml('[server]\nlisten = "127.0.0.1:9000"\n');
-      const config = loadConfig({ home, dev: false, env: { KEYBROKER_LISTEN: '', KEYBROKER_CONFIG: '' } });
+      const config = loadConfig({ home: home(), dev: false, env: { KEYBROKER_LISTEN: '', KEYBROKER_CONFIG: '' } });
       expect(config.server.listen.port).to.equal(9000);
     });
 
@@ -150,31 +142,31 @@ describe('loadConfig', () => {
     });
 
     it('names KEYBROKER_LISTEN when its value is bad', () => {
-      expect(() => loadConfig({ home, dev: false, env: { KEYBROKER_LISTEN: 'abc' } }))
+      expect(() => loadConfig({ home: home(), dev: false, env: { KEYBROKER_LISTEN: 'abc' } }))
         .to.throw(ConfigError)
         .with.property('message')
         .that.matches(/^config: KEYBROKER_LISTEN: "abc" is not host:port/);
     });
 
     it('accepts host names and IPv6 in brackets', () => {
-      const listen = (value: string) => loadConfig({ home, dev: false, env: { KEYBROKER_LISTEN: value } }).server.listen;
+      const listen = (value: string) => loadConfig({ home: home(), dev: false, env: { KEYBROKER_LISTEN: value } }).server.listen;
       expect(listen('localhost:8080')).to.deep.equal({ host: 'localhost', port: 8080 });
       expect(listen('[::]:65535')).to.deep.equal({ host: '::', port: 65535 });
       expect(listen('kbs.Example.org:443')).to.deep.equal({ host: 'kbs.Example.org', port: 443 });
     });
 
     it('refuses a missing config file that was named explicitly', () => {
-      const missing = join(home, 'missing.toml');
-      expect(() => loadConfig({ home, configFile: missing, dev: false, env: {} })).to.throw(
+      const missing = join(home(), 'missing.toml');
+      expect(() => loadConfig({ home: home(), configFile: missing, dev: false, env: {} })).to.throw(
         ConfigError,
         `config: ${missing}: config file not found`,
       );
-      expect(() => loadConfig({ home, dev: false, env: { KEYBROKER_CONFIG: missing } })).to.throw(ConfigError, missing);
+      expect(() => loadConfig({ home: home(), dev: false, env: { KEYBROKER_CONFIG: missing } })).to.throw(ConfigError, missing);
     });
 
     it('reports a TOML syntax error with the file name and line, on one line', async () => {
       const error = await configErrorFor('[server]\nlisten = "127.0.0.1:1"\nmax_body_bytes = = 3\n');
-      const file = join(home, 'keybroker.toml');
+      const file = join(home(), 'keybroker.toml');
       expect(error.message).to.match(new RegExp(`^config: ${file}:3:\\d+: invalid TOML: \\S`));
       expect(error.message).not.to.include('\n');
     });

@@ -1,22 +1,14 @@
 import { expect } from 'chai';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { useTempDir } from '../../helpers/temp-dir.js';
+import { chmod, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openFsStores } from '../../../src/store/fs/fs-stores.js';
 
 describe('openFsStores', () => {
-  let parent: string;
-
-  beforeEach(async () => {
-    parent = await mkdtemp(join(tmpdir(), 'keybroker-stores-'));
-  });
-
-  afterEach(async () => {
-    await rm(parent, { recursive: true, force: true });
-  });
+  const parent = useTempDir('stores');
 
   it('creates the data directory with mode 0700 and is ready', async () => {
-    const dataDir = join(parent, 'nested', 'data');
+    const dataDir = join(parent(), 'nested', 'data');
     const stores = await openFsStores(dataDir);
     try {
       expect((await stat(dataDir)).mode & 0o777).to.equal(0o700);
@@ -27,7 +19,7 @@ describe('openFsStores', () => {
   });
 
   it('wires the resource store and the nonce ledger to the data directory', async () => {
-    const dataDir = join(parent, 'data');
+    const dataDir = join(parent(), 'data');
     const stores = await openFsStores(dataDir);
     await stores.resources.put('repo/key/tag', new TextEncoder().encode('v'));
     expect(await stores.nonces.consume('n', new Date(Date.now() + 60_000))).to.equal(true);
@@ -44,7 +36,7 @@ describe('openFsStores', () => {
   });
 
   it('is not ready once the data directory is gone', async () => {
-    const dataDir = join(parent, 'data');
+    const dataDir = join(parent(), 'data');
     const stores = await openFsStores(dataDir);
     try {
       await rm(dataDir, { recursive: true });
@@ -55,7 +47,7 @@ describe('openFsStores', () => {
   });
 
   it('keeps an existing data directory as it is', async () => {
-    const dataDir = join(parent, 'data');
+    const dataDir = join(parent(), 'data');
     await (await openFsStores(dataDir)).close();
     await chmod(dataDir, 0o750);
     const stores = await openFsStores(dataDir);
