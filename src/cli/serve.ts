@@ -9,6 +9,8 @@ import { jsonLogger } from '../server/logger.js';
 import { parseCommandArgs } from './args.js';
 import { cliConfig } from './home.js';
 
+const SHUTDOWN_GRACE_MS = 5_000;
+
 function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -37,8 +39,10 @@ export async function serve(args: string[]): Promise<number> {
   process.on('SIGHUP', () => void reload(server, broker.reloadCa, log));
   await new Promise<void>((resolve) => {
     const stop = (): void => {
+      // Finish requests in flight; idle keep-alive connections close now, stragglers after a grace period.
       server.close(() => resolve());
-      server.closeAllConnections();
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

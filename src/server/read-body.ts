@@ -20,7 +20,8 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
 
 /** A JSON body: `application/json` (another declared type is 415; none is read as JSON), UTF-8, parsed (400 when malformed). */
 export async function readJsonBody(ctx: Context, limit: number): Promise<unknown> {
-  if (ctx.get('content-type') !== '' && !ctx.is('application/json')) throw new KbsError('unsupported-media-type', 'request body must be application/json');
+  const type = ctx.request.type;
+  if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) throw new KbsError('unsupported-media-type', 'request body must be application/json');
   const raw = await readBody(ctx, limit);
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));

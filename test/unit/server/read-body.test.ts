@@ -57,6 +57,16 @@ describe('server/read-body', () => {
       }
     });
 
+    it('answers an empty body declared as JSON with bad-request, not 415', async () => {
+      const { ctx } = makeContext({ method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '0' }, body: [] });
+      expect(await errorCodeOf(() => readJsonBody(ctx, 1024))).to.equal('bad-request');
+    });
+
+    it('reads a body without a content type as JSON', async () => {
+      const { ctx } = makeContext({ method: 'POST', body: [json('{"tee":"sample"}')] });
+      expect(await readJsonBody(ctx, 1024)).to.deep.equal({ tee: 'sample' });
+    });
+
     it('refuses malformed JSON with bad-request', async () => {
       for (const text of ['{', '', '{"a":1}x', "{'a':1}"]) {
         const { ctx } = makeContext({ method: 'POST', headers: { 'content-type': 'application/json' }, body: [json(text)] });
