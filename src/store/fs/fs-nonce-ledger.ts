@@ -10,6 +10,8 @@ export interface NonceLedgerOptions {
   now?: () => number;
   /** How often expired entries leave memory. */
   pruneIntervalMs?: number;
+  /** The file is rewritten without expired entries once it holds this many lines and twice the live ones. */
+  compactAfterLines?: number;
 }
 
 /** One line of the ledger file per consumed nonce; `exp` in milliseconds since the epoch. */
@@ -74,12 +76,18 @@ export class FsNonceLedger implements NonceLedger {
   private closed = false;
   private readonly pruneTimer: NodeJS.Timeout;
 
+  /** Lines in the file now: live entries at the last compaction plus appends since. */
+  private linesInFile: number;
+
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly file: string,
+    private handle: FileHandle,
     private readonly entries: Map<string, number>,
     private readonly now: () => number,
     pruneIntervalMs: number,
+    private readonly compactAfterLines: number,
   ) {
+    this.linesInFile = entries.size;
     this.pruneTimer = setInterval(() => this.prune(), pruneIntervalMs);
     this.pruneTimer.unref();
   }
@@ -90,7 +98,7 @@ export class FsNonceLedger implements NonceLedger {
     const entries = await readLiveEntries(file, now());
     await writeFileAtomic(file, [...entries].map(([id, exp]) => formatLine(id, exp)).join(''));
     const handle = await open(file, 'a');
-    return new FsNonceLedger(handle, entries, now, options.pruneIntervalMs ?? 60_000);
+    return new FsNonceLedger(file, handle, entries, now, options.pruneIntervalMs ?? 60_000, options.compactAfterLines ?? 100_000);
   }
 
   /**
@@ -144,6 +152,19 @@ export class FsNonceLedger implements NonceLedger {
     });
   }
 
+  /**
+   * Rewrites the file with the live entries only, so it does not grow for as long as the process runs. Runs
+   * between appends (inside the write loop), so no append can land in the file being replaced.
+   */
+  private async compact(): Promise<void> {
+    this.prune();
+    await writeFileAtomic(this.file, [...this.entries].map(([id, exp]) => formatLine(id, exp)).join(''));
+    const previous = this.handle;
+    this.handle = await open(this.file, 'a');
+    this.linesInFile = this.entries.size;
+    await previous.close();
+  }
+
   /** Group commit: lines that queue up during one write and fdatasync go out together in the next. */
   private async writePending(): Promise<void> {
     while (this.pending.length > 0) {
@@ -151,6 +172,8 @@ export class FsNonceLedger implements NonceLedger {
       try {
         await this.handle.appendFile(batch.map((append) => append.line).join(''));
         await this.handle.datasync();
+        this.linesInFile += batch.length;
+        if (this.linesInFile >= this.compactAfterLines && this.linesInFile >= 2 * this.entries.size) await this.compact();
         for (const append of batch) append.resolve();
       } catch (error) {
         for (const append of batch) append.reject(error);

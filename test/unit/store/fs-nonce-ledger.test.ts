@@ -121,6 +121,24 @@ describe('FsNonceLedger', () => {
     expect((await ledgerLines()).map((line) => (JSON.parse(line) as { id: string }).id)).to.deep.equal(['long']);
   });
 
+  it('compacts the file while running once it holds enough lines, keeping used nonces used', async () => {
+    const ledger = await FsNonceLedger.open(dataDir, { now, compactAfterLines: 4 });
+    opened.push(ledger);
+    await ledger.consume('a', inSeconds(10));
+    await ledger.consume('b', inSeconds(10));
+    await ledger.consume('c', inSeconds(600));
+    clock += 20_000;
+    ledger.prune();
+    await ledger.consume('d', inSeconds(600));
+    expect((await ledgerLines()).map((line) => (JSON.parse(line) as { id: string }).id)).to.deep.equal(['c', 'd']);
+    await ledger.consume('e', inSeconds(600));
+    expect(await ledger.consume('c', inSeconds(600))).to.equal(false);
+    expect((await ledgerLines()).map((line) => (JSON.parse(line) as { id: string }).id)).to.deep.equal(['c', 'd', 'e']);
+    const reopened = await FsNonceLedger.open(dataDir, { now });
+    opened.push(reopened);
+    for (const id of ['c', 'd', 'e']) expect(await reopened.isUsed(id), id).to.equal(true);
+  });
+
   it('tolerates a torn last line, dropping it from the file', async () => {
     const kept = JSON.stringify({ id: 'kept', exp: clock + 300_000 });
     await writeFile(ledgerFile, `${kept}\n{"id":"torn","ex`);
