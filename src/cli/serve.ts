@@ -31,7 +31,7 @@ export async function serve(args: string[]): Promise<number> {
   process.stderr.write([
     `keybroker listening on https://${displayHost(address.address)}:${address.port}${config.dev ? ' (development mode)' : ''}`,
     `  trust bundle:      ${bundle}`,
-    `  sample TEE:        ${config.attestation.enableSample ? 'ENABLED (development only)' : 'disabled'}`,
+    `  TEEs enabled:      ${broker.context.verifiers.enabledTees().join(', ') || 'none'}${config.attestation.enableSample ? ' (sample is ENABLED: development only)' : ''}`,
     `  admin certificate: npx keybroker ca issue-admin --name ops --out ./ops`,
     '',
   ].join('\n'));

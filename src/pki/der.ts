@@ -19,7 +19,6 @@ export const sequence = (...items: Uint8Array[]): Buffer => tlv(0x30, ...items);
 export const set = (...items: Uint8Array[]): Buffer => tlv(0x31, ...items);
 export const octetString = (value: Uint8Array): Buffer => tlv(0x04, value);
 export const utf8String = (text: string): Buffer => tlv(0x0c, Buffer.from(text, 'utf8'));
-export const ia5String = (text: string): Buffer => tlv(0x16, Buffer.from(text, 'ascii'));
 export const booleanTrue = (): Buffer => tlv(0x01, Buffer.from([0xff]));
 /** Context-specific constructed tag `[n]`, for EXPLICIT tagging. */
 export const explicit = (n: number, ...items: Uint8Array[]): Buffer => tlv(0xa0 | n, ...items);

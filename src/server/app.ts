@@ -32,10 +32,7 @@ function adminOf(broker: BrokerContext, ctx: Context): string {
   return requireAdmin(peer.certificate ? authenticateClient(peer, broker.ca(), broker.trustDomain, broker.clock()) : undefined);
 }
 
-function wantsPemChain(ctx: Context): boolean {
-  return ctx.accepts('application/json', 'application/pem-certificate-chain') === 'application/pem-certificate-chain'
-    && ctx.get('accept').includes('application/pem-certificate-chain');
-}
+const PEM_CHAIN = 'application/pem-certificate-chain';
 
 export function buildRouter(broker: BrokerContext, options: AppOptions): Router {
   return new Router()
@@ -53,8 +50,8 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
     .on('POST', '/kbs/v1/attest', async (ctx) => {
       const result = await attest(broker, await readJsonBody(ctx, options.maxBodyBytes));
       ctx.status = 201;
-      if (wantsPemChain(ctx)) {
-        ctx.type = 'application/pem-certificate-chain';
+      if (ctx.accepts('application/json', PEM_CHAIN) === PEM_CHAIN) {
+        ctx.type = PEM_CHAIN;
         ctx.body = result.certificate + result.chain;
       } else {
         ctx.body = result;
@@ -65,7 +62,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       const value = await readResource(broker, client, rest);
       ctx.set('Cache-Control', 'no-store');
       ctx.vary('Accept');
-      if (ctx.get('accept').includes(JOSE_JSON)) {
+      if (ctx.accepts('application/octet-stream', JOSE_JSON) === JOSE_JSON) {
         ctx.type = JOSE_JSON;
         ctx.body = await encryptToClientKey(value, client.certificate.publicKey);
       } else {
@@ -74,7 +71,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       }
     })
     .on('GET', '/kbs/v1/ca/bundle', async (ctx) => {
-      ctx.type = 'application/pem-certificate-chain';
+      ctx.type = PEM_CHAIN;
       ctx.body = broker.ca().bundlePem;
     })
     .on('PUT', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as asn1js from 'asn1js';
 import type { Claims } from '../../../src/domain/claims.js';
-import { ia5String, octetString, utf8String } from '../../../src/pki/der.js';
+import { octetString, tlv, utf8String } from '../../../src/pki/der.js';
 import {
   CLAIMS_MEDIA_TYPE, claimsExtension, claimsOfCertificate, decodeClaimsExtensionValue,
 } from '../../../src/pki/claims-extension.js';
@@ -60,7 +60,7 @@ describe('pki/claims-extension', () => {
     const cases: [string, Uint8Array][] = [
       ['a foreign media type', record('application/eat+cwt', b64url(claims))],
       ['a media type with parameters', record('application/eat-ucs+json; charset=utf-8', b64url(claims))],
-      ['an IA5String instead of a UTF8String', ia5String(JSON.stringify([CLAIMS_MEDIA_TYPE, b64url(claims)]))],
+      ['an IA5String instead of a UTF8String', tlv(0x16, Buffer.from(JSON.stringify([CLAIMS_MEDIA_TYPE, b64url(claims)]), 'ascii'))],
       ['an OCTET STRING instead of a UTF8String', octetString(Buffer.from(JSON.stringify([CLAIMS_MEDIA_TYPE, b64url(claims)])))],
       ['the raw JSON without DER', Buffer.from(JSON.stringify([CLAIMS_MEDIA_TYPE, b64url(claims)]))],
       ['an empty value', new Uint8Array()],
