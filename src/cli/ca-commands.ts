@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
 import { IDENTITY_SEGMENT } from '../domain/identity.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CertificateAuthority } from '../pki/ca-home.js';
 import { issueAdminCertificate, issueServerCertificate } from '../pki/certificate-profiles.js';
+import { generateEcKeyPair } from '../pki/key-pair.js';
 import { signerFromPem } from '../pki/signer.js';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../store/fs/atomic-write.js';
@@ -41,11 +41,6 @@ export async function writeCredentialDirectory(dir: string, files: { keyPem: str
   await writeFileAtomic(join(dir, 'chain.pem'), files.chainPem, 0o644);
 }
 
-function newP256KeyPem(): { keyPem: string; spki: Buffer } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), spki: publicKey.export({ type: 'spki', format: 'der' }) };
-}
-
 async function init(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { json: { type: 'boolean' }, config: { type: 'string' } });
   const config = cliConfig({ configFile: values.config });
@@ -70,7 +65,7 @@ async function issueAdmin(args: string[]): Promise<number> {
   if (!IDENTITY_SEGMENT.test(name)) throw usageError('--name must be 1 to 64 characters of [A-Za-z0-9_.-]');
   const config = cliConfig({ configFile: values.config });
   const ca = await loadCa(config);
-  const key = newP256KeyPem();
+  const key = generateEcKeyPair('P-256');
   const issued = issueAdminCertificate(ca.active, { spki: key.spki, trustDomain: config.ca.trustDomain, name, ttlSeconds: config.ca.adminTtlSeconds, now: new Date() });
   await writeCredentialDirectory(out, { keyPem: key.keyPem, certificatePem: issued.pem, chainPem: ca.active.certificate.pem });
   print(values.json === true, { spiffe_id: issued.spiffeId, serial: issued.serial, expires_at: issued.notAfter.toISOString(), dir: out },
@@ -93,7 +88,7 @@ async function issueServer(args: string[]): Promise<number> {
   const rootKey = await readFile(join(ca.dir, 'root', 'key.pem'), 'utf8').catch(() => {
     throw new CliError('the root key is not in this CA home (offline root): sign the server certificate where the root key is');
   });
-  const key = newP256KeyPem();
+  const key = generateEcKeyPair('P-256');
   const issued = issueServerCertificate({ certificate: ca.root, signer: signerFromPem(rootKey) }, { spki: key.spki, trustDomain: config.ca.trustDomain, dnsNames, ipAddresses, ttlSeconds: config.ca.serverTtlSeconds, now: new Date() });
   await writeCredentialDirectory(out, { keyPem: key.keyPem, certificatePem: issued.pem, chainPem: ca.root.pem });
   print(values.json === true, { serial: issued.serial, expires_at: issued.notAfter.toISOString(), dir: out }, `wrote ${join(out, 'cert.pem')} for ${[...dnsNames, ...ipAddresses].join(', ')}`);

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import {
   createRootCertificate, issueIssuerCertificate, issueServerCertificate, type SigningAuthority,
 } from './certificate-profiles.js';
 import { readCertificate, type CertificateInfo } from './certificate-info.js';
+import { generateEcKeyPair } from './key-pair.js';
 import { pemToDer } from './pem.js';
 import { keyObjectSigner, signerFromPem, type CertificateSigner } from './signer.js';
 
@@ -47,15 +48,6 @@ export interface CaParameters {
 
 const KEY_MODE = 0o600;
 
-function newKeyPair(curve: 'P-256' | 'P-384'): { privateKey: KeyObject; keyPem: string; spki: Buffer } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
-  return {
-    privateKey,
-    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    spki: publicKey.export({ type: 'spki', format: 'der' }),
-  };
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
@@ -76,7 +68,7 @@ function serverNames(): { dnsNames: string[]; ipAddresses: string[] } {
 }
 
 async function writeServerCertificate(dir: string, root: SigningAuthority, parameters: CaParameters, now: Date): Promise<void> {
-  const key = newKeyPair('P-256');
+  const key = generateEcKeyPair('P-256');
   const issued = issueServerCertificate(root, { spki: key.spki, trustDomain: parameters.trustDomain, ...serverNames(), ttlSeconds: parameters.serverTtlSeconds, now });
   await mkdir(join(dir, 'server'), { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(dir, 'server', 'key.pem'), key.keyPem, KEY_MODE);
@@ -86,7 +78,7 @@ async function writeServerCertificate(dir: string, root: SigningAuthority, param
 /** A new issuing CA in state `prepared` (or `active` when `activate`), signed by the root. */
 export async function createIssuer(dir: string, root: SigningAuthority, parameters: CaParameters, now: Date, state: IssuerState): Promise<string> {
   const id = `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
-  const key = newKeyPair('P-256');
+  const key = generateEcKeyPair('P-256');
   const issued = issueIssuerCertificate(root, { spki: key.spki, trustDomain: parameters.trustDomain, issuerId: id, ttlSeconds: parameters.issuerTtlSeconds, now });
   const issuerDir = join(dir, 'issuers', id);
   await mkdir(issuerDir, { recursive: true, mode: 0o700 });
@@ -99,7 +91,7 @@ export async function createIssuer(dir: string, root: SigningAuthority, paramete
 /** Creates root, one active issuer and the server certificate. Refuses to overwrite an existing CA. */
 export async function initCertificateAuthority(dir: string, parameters: CaParameters, now = new Date()): Promise<CertificateAuthority> {
   if (await caExists(dir)) throw new Error(`a CA already exists in ${dir}`);
-  const rootKey = newKeyPair('P-384');
+  const rootKey = generateEcKeyPair('P-384');
   const rootSigner = keyObjectSigner(rootKey.privateKey);
   const rootIssued = createRootCertificate(rootSigner, { trustDomain: parameters.trustDomain, ttlSeconds: parameters.rootTtlSeconds, now });
   const root: SigningAuthority = { certificate: readCertificate(rootIssued.der), signer: rootSigner };
