@@ -11,6 +11,8 @@ import {
   readListenAddress,
   readPath,
 } from './config-values.js';
+import { readTdxSettings } from './tdx-settings.js';
+import { readSnpSettings } from './verifier-settings.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -57,6 +59,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const envListen = fromEnv(env, 'KEYBROKER_LISTEN');
   const tlsMinVersion = server.optional('tls_min_version', oneOf(['1.2', '1.3'])) ?? '1.3';
 
+  const dataDir = resolve(home, store.optional('data_dir', readPath) ?? 'data');
   const config: Config = {
     home,
     dev: options.dev,
@@ -81,10 +84,13 @@ export function loadConfig(options: LoadConfigOptions): Config {
     attestation: {
       nonceTtlSeconds: attestation.optional('nonce_ttl_seconds', integerIn(10, 3600)) ?? 300,
       enableSample: attestation.optional('enable_sample', readBoolean) ?? options.dev,
+      collateralCacheDir: resolve(home, attestation.optional('collateral_cache_dir', readPath) ?? resolve(dataDir, 'collateral-cache')),
+      snp: readSnpSettings(attestation, home),
+      tdx: readTdxSettings(attestation, home),
     },
     store: {
       backend: store.optional('backend', oneOf(['fs'])) ?? 'fs',
-      dataDir: resolve(home, store.optional('data_dir', readPath) ?? 'data'),
+      dataDir,
     },
   };
   document.rejectUnknownKeys();
