@@ -102,6 +102,6 @@ export function createTdxVerifier(settings: TdxSettings, dependencies: TdxVerifi
       if (raw) collateral = verifyCollateral(raw);
     }
     const check = verifyTdxQuote(quote, { trustedRoots, at: dependencies.clock(), allowDebug: settings.allowDebug, ...(collateral ? { collateral } : {}) });
-    return { claims: tdxClaims(check, dependencies.name), reportData: check.quote.body.reportData };
+    return { claims: tdxClaims(check, dependencies.name), reportData: check.quote.body.reportData, initData: check.quote.body.mrConfigId };
   };
 }
