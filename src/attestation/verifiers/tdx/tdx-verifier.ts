@@ -1,15 +1,13 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import type { TdxSettings } from '../../../config/tdx-settings.js';
 import { KbsError } from '../../../domain/errors.js';
 import type { HttpsCollateralFetcher } from '../../collateral/https-cache.js';
 import type { VerifiedEvidence } from '../../verifier.js';
-import { INTEL_SGX_ROOT_CA_SHA256, readPemChain } from './intel-chain.js';
-import { readPckPlatform } from './sgx-extensions.js';
+import { INTEL_SGX_ROOT_CA_SHA256 } from './intel-chain.js';
 import { verifyTdxCollateral, type TdxCollateral, type VerifiedTdxCollateral } from './tdx-collateral.js';
 import { directoryCollateralSource, firstCollateralSource, pcsCollateralSource, type PckCa, type TdxCollateralSource } from './tdx-collateral-source.js';
 import { tdxClaims } from './tdx-claims.js';
-import { parseTdxQuote } from './tdx-quote.js';
-import { verifyTdxQuote } from './verify-tdx-quote.js';
+import { appraiseTdxTcb, verifyGenuineTdxQuote, type TdxQuoteCheck } from './verify-tdx-quote.js';
 
 export interface TdxVerifierDependencies {
   /** `claims.verifier` of the result. */
@@ -69,13 +67,14 @@ function verifiedCollateralCache(trustedRoots: ReadonlySet<string>): (collateral
   };
 }
 
-function pckCaOf(quote: Buffer): { fmspc: string; pckCa: PckCa } {
-  const chain = readPemChain(parseTdxQuote(quote).pckChainPem, 'TDX PCK chain');
-  const issuer: X509Certificate | undefined = chain[1];
-  return {
-    fmspc: readPckPlatform(chain[0]!).fmspc.toString('hex'),
-    pckCa: issuer?.subject.includes('Processor CA') ? 'processor' : 'platform',
-  };
+/** Which Intel CA issued the PCK certificate, from the issuing CA's subject. */
+function pckCaOf(issuer: X509Certificate): PckCa {
+  return issuer.subject.includes('Processor CA') ? 'processor' : 'platform';
+}
+
+/** The verifier port's answer: claims, REPORTDATA for the binding check, MRCONFIGID as the init-data field. */
+function verifiedEvidence(check: TdxQuoteCheck, verifierName: string): VerifiedEvidence {
+  return { claims: tdxClaims(check, verifierName), reportData: check.quote.body.reportData, initData: check.quote.body.mrConfigId };
 }
 
 function collateralSource(settings: TdxSettings, fetcher: HttpsCollateralFetcher | undefined): TdxCollateralSource | undefined {
@@ -94,14 +93,22 @@ export function createTdxVerifier(settings: TdxSettings, dependencies: TdxVerifi
   const source = collateralSource(settings, dependencies.fetcher);
   const verifyCollateral = verifiedCollateralCache(trustedRoots);
   return async (evidence) => {
-    const quote = readTdxEvidence(evidence);
-    let collateral: VerifiedTdxCollateral | undefined;
-    if (source) {
-      const { fmspc, pckCa } = pckCaOf(quote);
-      const raw = await source.collateralFor(fmspc, pckCa);
-      if (raw) collateral = verifyCollateral(raw);
-    }
-    const check = verifyTdxQuote(quote, { trustedRoots, at: dependencies.clock(), allowDebug: settings.allowDebug, ...(collateral ? { collateral } : {}) });
-    return { claims: tdxClaims(check, dependencies.name), reportData: check.quote.body.reportData, initData: check.quote.body.mrConfigId };
+    const at = dependencies.clock();
+    const genuine = verifyGenuineTdxQuote(readTdxEvidence(evidence), { trustedRoots, at, allowDebug: settings.allowDebug });
+    // Collateral is looked up only for quotes that verified, so forged quotes never reach Intel PCS.
+    const raw = source ? await source.collateralFor(genuine.platform.fmspc.toString('hex'), pckCaOf(genuine.pckChain[1]!)) : undefined;
+    return verifiedEvidence(raw ? { ...genuine, tcb: appraiseTdxTcb(genuine, verifyCollateral(raw), at) } : genuine, dependencies.name);
+  };
+}
+
+/**
+ * For `npm run bench`: checks `collateral` once, then each call of the returned function verifies `quote` at `at`
+ * exactly as the broker does with cached collateral (signatures, chain, CRLs, windows, TCB status, claims).
+ */
+export function tdxVerificationWithCachedCollateral(quote: Buffer, collateral: TdxCollateral, at: Date, trustedRoots = tdxTrustedRoots([])): () => VerifiedEvidence {
+  const verified = verifyTdxCollateral(collateral, trustedRoots);
+  return () => {
+    const genuine = verifyGenuineTdxQuote(quote, { trustedRoots, at, allowDebug: false });
+    return verifiedEvidence({ ...genuine, tcb: appraiseTdxTcb(genuine, verified, at) }, 'builtin');
   };
 }

@@ -18,10 +18,16 @@ export interface TdxQuoteCheckOptions {
   allowDebug: boolean;
 }
 
-export interface TdxQuoteCheck {
+/** A quote whose signatures and PCK chain verified; the TCB is appraised separately, with collateral. */
+export interface GenuineTdxQuote {
   quote: TdxQuote;
+  /** PCK leaf first, the pinned root last (Intel's: leaf, PCK Platform or Processor CA, root). */
+  pckChain: X509Certificate[];
   platform: PckPlatform;
   debug: boolean;
+}
+
+export interface TdxQuoteCheck extends GenuineTdxQuote {
   /** Undefined when no collateral was given. */
   tcb?: TdxTcbEvaluation;
 }
@@ -45,6 +51,36 @@ function attestationPublicKey(raw: Buffer): KeyObject {
   }
 }
 
+interface VerifiedPckChain {
+  pckChain: X509Certificate[];
+  validity: { notBefore: Date; notAfter: Date };
+  platform: PckPlatform;
+}
+
+const MAX_CACHED_CHAINS = 1024;
+const pckChainCache = new WeakMap<ReadonlySet<string>, Map<string, VerifiedPckChain>>();
+
+/**
+ * The PCK chain checked up to a pinned root, with its platform data. A platform sends the same chain in every quote
+ * and parsing certificates costs more than the signatures, so verified chains are kept per trusted-root set, keyed
+ * by their PEM text. Validity dates are compared by the caller at each verification time.
+ */
+function verifiedPckChain(pem: string, trustedRoots: ReadonlySet<string>): VerifiedPckChain {
+  let cache = pckChainCache.get(trustedRoots);
+  if (!cache) {
+    cache = new Map();
+    pckChainCache.set(trustedRoots, cache);
+  }
+  const cached = cache.get(pem);
+  if (cached) return cached;
+  const pckChain = readPemChain(pem, 'TDX PCK chain');
+  verifyChainSignatures(pckChain, trustedRoots, 'TDX PCK chain');
+  const verified = { pckChain, validity: chainValidity(pckChain), platform: readPckPlatform(pckChain[0]!) };
+  if (cache.size >= MAX_CACHED_CHAINS) cache.clear();
+  cache.set(pem, verified);
+  return verified;
+}
+
 function checkRevocation(collateral: VerifiedTdxCollateral, leaf: X509Certificate, issuer: X509Certificate, at: Date): void {
   const crl = collateral.pckCrlFor(issuer);
   if (crl) {
@@ -56,17 +92,14 @@ function checkRevocation(collateral: VerifiedTdxCollateral, leaf: X509Certificat
 
 /**
  * Verifies a TD quote (v4 or v5) with ECDSA P-256 attestation: the PCK chain to a pinned root, the QE report
- * signature with the PCK key, the attestation key's binding in the QE report data, the quote signature, the debug
- * attribute, and with collateral the revocation lists, validity windows and TCB status. Pure: no I/O, and every
- * failure is a KbsError (`bad-evidence-format` for a malformed quote, `attestation-failed` otherwise).
+ * signature with the PCK key, the attestation key's binding in the QE report data, the quote signature and the
+ * debug attribute. Pure: no I/O; a malformed quote throws `bad-evidence-format`, any failed check `attestation-failed`.
  */
-export function verifyTdxQuote(quoteBytes: Buffer, options: TdxQuoteCheckOptions): TdxQuoteCheck {
+export function verifyGenuineTdxQuote(quoteBytes: Buffer, options: Omit<TdxQuoteCheckOptions, 'collateral'>): GenuineTdxQuote {
   const quote = parseTdxQuote(quoteBytes);
-  const chain = readPemChain(quote.pckChainPem, 'TDX PCK chain');
-  verifyChainSignatures(chain, options.trustedRoots, 'TDX PCK chain');
-  requireWithin(chainValidity(chain), options.at, 'TDX PCK certificate chain');
-  const pck = chain[0]!;
-  const platform = readPckPlatform(pck);
+  const { pckChain, validity, platform } = verifiedPckChain(quote.pckChainPem, options.trustedRoots);
+  requireWithin(validity, options.at, 'TDX PCK certificate chain');
+  const pck = pckChain[0]!;
 
   if (!p1363Verify(quote.qeReport.raw, pck.publicKey, quote.qeReportSignature)) throw failed('TDX quote: the QE report signature does not verify with the PCK key');
   const expectedBinding = createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest();
@@ -80,12 +113,20 @@ export function verifyTdxQuote(quoteBytes: Buffer, options: TdxQuoteCheckOptions
 
   const debug = (quote.body.tdAttributes[0]! & TD_ATTRIBUTE_DEBUG) !== 0;
   if (debug && !options.allowDebug) throw failed('TDX quote: the TD has the DEBUG attribute (debug TDs are refused unless configured)');
+  return { quote, pckChain, platform, debug };
+}
 
-  const { collateral } = options;
-  if (!collateral) return { quote, platform, debug };
-  for (const window of collateral.windows) requireWithin(window, options.at, window.what);
-  checkRevocation(collateral, pck, chain[1]!, options.at);
-  const tcb = evaluateTdxTcb(collateral.tcbInfo, collateral.qeIdentity, platform, quote.body, quote.qeReport);
+/** With verified collateral: validity windows at `at`, revocation of the PCK chain, and the TCB status (Revoked refused). */
+export function appraiseTdxTcb(genuine: GenuineTdxQuote, collateral: VerifiedTdxCollateral, at: Date): TdxTcbEvaluation {
+  for (const window of collateral.windows) requireWithin(window, at, window.what);
+  checkRevocation(collateral, genuine.pckChain[0]!, genuine.pckChain[1]!, at);
+  const tcb = evaluateTdxTcb(collateral.tcbInfo, collateral.qeIdentity, genuine.platform, genuine.quote.body, genuine.quote.qeReport);
   if (tcb.tcbStatus === 'Revoked') throw failed('TDX TCB: the platform TCB is Revoked');
-  return { quote, platform, debug, tcb };
+  return tcb;
+}
+
+/** Both steps: a genuine quote, then its TCB when collateral is given. */
+export function verifyTdxQuote(quoteBytes: Buffer, options: TdxQuoteCheckOptions): TdxQuoteCheck {
+  const genuine = verifyGenuineTdxQuote(quoteBytes, options);
+  return options.collateral ? { ...genuine, tcb: appraiseTdxTcb(genuine, options.collateral, options.at) } : genuine;
 }
