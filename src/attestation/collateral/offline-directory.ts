@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // One path segment of plain characters: collateral names come from evidence (chip ids, FMSPCs), never paths.
@@ -19,11 +19,16 @@ export async function readOfflineCollateral(dir: string, name: string): Promise<
 }
 
 /**
- * Every regular file directly inside `dir` (hidden files skipped), by name, for sources that index their collateral
+ * Every regular file (or link to one) directly inside `dir` (hidden files skipped), by name, for sources that index their collateral
  * by content rather than by file name (AMD certificate bundles). Throws when the directory cannot be read.
  */
 export async function readOfflineCollateralFiles(dir: string, limits = { maxFiles: 1000, maxBytes: 1024 * 1024 }): Promise<Map<string, Buffer>> {
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile() && !entry.name.startsWith('.'));
+  const entries = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    // Symbolic links count when they point at a regular file (operators link AMD's downloaded bundles in).
+    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(join(dir, entry.name)).catch(() => undefined))?.isFile())) entries.push(entry);
+  }
   if (entries.length > limits.maxFiles) throw new Error(`collateral directory holds more than ${limits.maxFiles} files`);
   const files = new Map<string, Buffer>();
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpsCollateralFetcher } from '../../../../src/attestation/collateral/https-cache.js';
 import { readOfflineCollateral, readOfflineCollateralFiles } from '../../../../src/attestation/collateral/offline-directory.js';
@@ -78,12 +78,15 @@ describe('attestation/collateral', () => {
       }
     });
 
-    it('lists the regular files of a directory by name, hidden files skipped', async () => {
+    it('lists the regular files (and links to one) of a directory by name, hidden files skipped', async () => {
       await writeTemp(dir(), 'b.pem', 'B');
       await writeTemp(dir(), 'a.der', 'A');
       await writeTemp(dir(), '.tmp', 'T');
+      await symlink(join(dir(), 'b.pem'), join(dir(), 'c.pem'));
+      await symlink(join(dir(), 'missing'), join(dir(), 'd.pem'));
+      await mkdir(join(dir(), 'sub'));
       const files = await readOfflineCollateralFiles(dir());
-      expect([...files.keys()]).to.deep.equal(['a.der', 'b.pem']);
+      expect([...files.keys()]).to.deep.equal(['a.der', 'b.pem', 'c.pem']);
       expect(files.get('b.pem')!.toString()).to.equal('B');
     });
   });
