@@ -200,6 +200,9 @@ function parseQeIdentity(signed: SignedJson): TdQeIdentity {
 function verifySignedJson(signed: SignedJson, issuerChainPem: string, trustedRoots: ReadonlySet<string>, what: string): X509Certificate[] {
   const chain = readPemChain(issuerChainPem, `TDX collateral: ${what} issuer chain`, 'attestation-failed');
   verifyChainSignatures(chain, trustedRoots, `${what} issuer chain`);
+  // Only the TCB signing certificate, which the root issues directly, signs collateral: not a PCK certificate,
+  // whose key sits in a platform, and not a CA.
+  if (chain.length !== 2 || chain[0]!.ca) throw invalid(`${what} must be signed by a TCB signing certificate issued directly by the root`);
   const signedBytes = Buffer.from(signed.text, 'utf8');
   if (!verify('sha256', signedBytes, { key: chain[0]!.publicKey, dsaEncoding: 'ieee-p1363' }, signed.signature)) {
     throw invalid(`${what} signature does not verify with the TCB signing certificate`);

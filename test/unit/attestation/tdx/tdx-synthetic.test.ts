@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { derToPem } from '../../../../src/pki/pem.js';
 import { INTEL_SGX_ROOT_CA_SHA256 } from '../../../../src/attestation/verifiers/tdx/intel-chain.js';
 import { tdxClaims } from '../../../../src/attestation/verifiers/tdx/tdx-claims.js';
@@ -149,6 +149,16 @@ describe('attestation/verifiers/tdx: synthetic quotes through a fake Intel PKI',
       const collateral = makeTdxCollateral(pki);
       const altered: TdxCollateral = { ...collateral, tcbInfo: { ...collateral.tcbInfo, text: collateral.tcbInfo.text.replace('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber": 17') } };
       await failure(() => verifyTdxCollateral(altered, trustedRoots), 'attestation-failed', /TCB info signature does not verify/);
+    });
+
+    it('refuses TCB info signed by a PCK key, which chains to the root through the PCK platform CA', async () => {
+      const collateral = makeTdxCollateral(pki);
+      const byPck: TdxCollateral = {
+        ...collateral,
+        tcbInfo: { text: collateral.tcbInfo.text, signature: sign('sha256', Buffer.from(collateral.tcbInfo.text), { key: pki.pck.key, dsaEncoding: 'ieee-p1363' }) },
+        tcbInfoIssuerChain: pki.pckChainPem,
+      };
+      await failure(() => verifyTdxCollateral(byPck, trustedRoots), 'attestation-failed', /TCB info must be signed by a TCB signing certificate issued directly by the root/);
     });
 
     it('refuses a TCB signing chain that does not end in a pinned root', async () => {
