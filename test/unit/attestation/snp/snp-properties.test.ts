@@ -1,33 +1,8 @@
 import fc from 'fast-check';
 import type { KeyObject } from 'node:crypto';
-import { KbsError } from '../../../../src/domain/errors.js';
 import { parseAmdCertificates, verifySnpEvidence, type SnpVerifyContext } from '../../../../src/attestation/verifiers/snp/snp-verifier.js';
+import { mutate, mutation, onlyKbsErrors } from '../../../helpers/fuzz.js';
 import { fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, vcekExtensions, type Tcb } from './fake-amd-pki.js';
-
-/** Anything thrown other than a KbsError fails the property. */
-async function onlyKbsErrors(action: () => Promise<unknown>): Promise<void> {
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof KbsError)) throw error;
-  }
-}
-
-const mutation = fc.record({
-  kind: fc.constantFrom('overwrite', 'insert', 'delete', 'truncate'),
-  at: fc.nat(),
-  bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
-});
-
-function mutate(input: Buffer, { kind, at, bytes }: { kind: string; at: number; bytes: Uint8Array }): Buffer {
-  const position = input.length === 0 ? 0 : at % input.length;
-  if (kind === 'truncate') return input.subarray(0, position);
-  if (kind === 'delete') return Buffer.concat([input.subarray(0, position), input.subarray(position + bytes.length)]);
-  if (kind === 'insert') return Buffer.concat([input.subarray(0, position), bytes, input.subarray(position)]);
-  const copy = Buffer.from(input);
-  Buffer.from(bytes).copy(copy, position);
-  return copy;
-}
 
 describe('SNP verifier: properties (fast-check)', function () {
   this.timeout(120_000);
