@@ -6,7 +6,6 @@ export interface AmdCertificate {
   der: Buffer;
   /** Lowercase hex SHA-256 of the DER: how ARKs are pinned. */
   sha256: string;
-  x509: X509Certificate;
   publicKey: KeyObject;
   /** The signed part and the signature, to check RSASSA-PSS with exactly AMD's parameters. */
   tbs: Buffer;
@@ -14,6 +13,9 @@ export interface AmdCertificate {
   signature: Buffer;
   /** extnValue contents by the hex of the OID's DER. */
   extensions: Map<string, Buffer>;
+  /** Distinguished names as node:crypto prints them, read once (the getters format them on every call). */
+  subject: string;
+  issuer: string;
   selfIssued: boolean;
   notBefore: Date;
   notAfter: Date;
@@ -64,12 +66,13 @@ export function parseAmdCertificate(der: Buffer): AmdCertificate {
   return {
     der,
     sha256: createHash('sha256').update(der).digest('hex'),
-    x509,
     publicKey: x509.publicKey,
     tbs: der.subarray(tbs.start, tbs.end),
     signatureAlgorithm: der.subarray(algorithm.start, algorithm.end),
     signature: der.subarray(signatureBits.contentStart + 1, signatureBits.end),
     extensions,
+    subject: x509.subject,
+    issuer: x509.issuer,
     selfIssued: x509.subject === x509.issuer,
     notBefore: new Date(x509.validFrom),
     notAfter: new Date(x509.validTo),
@@ -104,11 +107,22 @@ function isAmdPss(algorithm: Buffer): boolean {
   }
 }
 
+// Signatures do not depend on time: a pair once verified needs no second RSA verification (validity is checked apart).
+const VERIFIED_PAIRS_LIMIT = 4096;
+const verifiedPairs = new Set<string>();
+
 /** Whether `issuer` signed `subject` with AMD's RSASSA-PSS SHA-384 (and nothing weaker). */
 export function signedByAmdKey(subject: AmdCertificate, issuer: AmdCertificate): boolean {
-  if (subject.x509.issuer !== issuer.x509.subject || issuer.publicKey.asymmetricKeyType !== 'rsa') return false;
+  if (subject.issuer !== issuer.subject || issuer.publicKey.asymmetricKeyType !== 'rsa') return false;
+  const pair = `${subject.sha256}:${issuer.sha256}`;
+  if (verifiedPairs.has(pair)) return true;
   if (!isAmdPss(subject.signatureAlgorithm)) return false;
-  return verify('sha384', subject.tbs, { key: issuer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT_LENGTH }, subject.signature);
+  const valid = verify('sha384', subject.tbs, { key: issuer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT_LENGTH }, subject.signature);
+  if (valid) {
+    if (verifiedPairs.size >= VERIFIED_PAIRS_LIMIT) verifiedPairs.clear();
+    verifiedPairs.add(pair);
+  }
+  return valid;
 }
 
 /** A DER INTEGER extension value 0..255 (a leading 0x00 sign byte is allowed, as for 128..255); undefined when absent. */

@@ -104,7 +104,7 @@ async function findLeaf(report: SnpReport, pool: AmdCertificate[], context: SnpV
 function findChain(leaf: AmdCertificate, pool: AmdCertificate[], trusted: ReadonlySet<string>): { intermediate: AmdCertificate; ark: AmdCertificate } | string {
   const intermediate = pool.find((candidate) => !candidate.selfIssued && signedByAmdKey(leaf, candidate));
   if (!intermediate) return 'no ASK/ASVK certificate signed the VCEK/VLEK with RSASSA-PSS SHA-384';
-  const roots = pool.filter((candidate) => candidate.selfIssued && candidate.x509.subject === intermediate.x509.issuer);
+  const roots = pool.filter((candidate) => candidate.selfIssued && candidate.subject === intermediate.issuer);
   const ark = roots.find((candidate) => trusted.has(candidate.sha256));
   if (!ark) return roots.length === 0 ? 'no ARK certificate for the ASK/ASVK' : `the ARK (SHA-256 ${roots[0]!.sha256}) is not a pinned AMD root`;
   if (!signedByAmdKey(intermediate, ark)) return 'the ASK/ASVK is not signed by the ARK';
