@@ -43,7 +43,7 @@ function p1363Verify(data: Buffer, key: KeyObject, signature: Buffer): boolean {
 }
 
 /** The attestation key travels as raw x‖y; a point that is not on P-256 fails here. */
-function attestationPublicKey(raw: Buffer): KeyObject {
+export function attestationPublicKey(raw: Buffer): KeyObject {
   try {
     return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: raw.subarray(0, 32).toString('base64url'), y: raw.subarray(32, 64).toString('base64url') }, format: 'jwk' });
   } catch {
@@ -53,6 +53,7 @@ function attestationPublicKey(raw: Buffer): KeyObject {
 
 interface VerifiedPckChain {
   pckChain: X509Certificate[];
+  pckKey: KeyObject;
   validity: { notBefore: Date; notAfter: Date };
   platform: PckPlatform;
 }
@@ -75,7 +76,7 @@ function verifiedPckChain(pem: string, trustedRoots: ReadonlySet<string>): Verif
   if (cached) return cached;
   const pckChain = readPemChain(pem, 'TDX PCK chain');
   verifyChainSignatures(pckChain, trustedRoots, 'TDX PCK chain');
-  const verified = { pckChain, validity: chainValidity(pckChain), platform: readPckPlatform(pckChain[0]!) };
+  const verified = { pckChain, pckKey: pckChain[0]!.publicKey, validity: chainValidity(pckChain), platform: readPckPlatform(pckChain[0]!) };
   if (cache.size >= MAX_CACHED_CHAINS) cache.clear();
   cache.set(pem, verified);
   return verified;
@@ -97,11 +98,10 @@ function checkRevocation(collateral: VerifiedTdxCollateral, leaf: X509Certificat
  */
 export function verifyGenuineTdxQuote(quoteBytes: Buffer, options: Omit<TdxQuoteCheckOptions, 'collateral'>): GenuineTdxQuote {
   const quote = parseTdxQuote(quoteBytes);
-  const { pckChain, validity, platform } = verifiedPckChain(quote.pckChainPem, options.trustedRoots);
+  const { pckChain, pckKey, validity, platform } = verifiedPckChain(quote.pckChainPem, options.trustedRoots);
   requireWithin(validity, options.at, 'TDX PCK certificate chain');
-  const pck = pckChain[0]!;
 
-  if (!p1363Verify(quote.qeReport.raw, pck.publicKey, quote.qeReportSignature)) throw failed('TDX quote: the QE report signature does not verify with the PCK key');
+  if (!p1363Verify(quote.qeReport.raw, pckKey, quote.qeReportSignature)) throw failed('TDX quote: the QE report signature does not verify with the PCK key');
   const expectedBinding = createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest();
   const qeReportData = quote.qeReport.reportData;
   if (!qeReportData.subarray(0, 32).equals(expectedBinding) || qeReportData.subarray(32).some((byte) => byte !== 0)) {
