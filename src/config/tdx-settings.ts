@@ -28,3 +28,12 @@ export function readTdxSettings(attestation: ConfigSection, home: string): TdxSe
     extraRootSha256: attestation.optional('tdx_extra_root_sha256', readSha256List) ?? [],
   };
 }
+
+/** Settings that weaken TDX verification, as warnings to log at every start. */
+export function tdxSettingWarnings(settings: TdxSettings): string[] {
+  if (!settings.enabled) return [];
+  return [
+    ...(settings.extraRootSha256.length > 0 ? [`[attestation] tdx_extra_root_sha256 trusts ${settings.extraRootSha256.length} root(s) besides the Intel SGX Root CA: for test hierarchies only, never in production`] : []),
+    ...(settings.allowDebug ? ['[attestation] tdx_allow_debug accepts debug TDs, whose memory the host can read: never in production'] : []),
+  ];
+}

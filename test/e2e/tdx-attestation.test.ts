@@ -77,6 +77,10 @@ describe('e2e: TDX attestation through /kbs/v1/attest', function () {
     expect(claims.tee_claims).to.include({ mr_td: measurement, fmspc: DEFAULT_PLATFORM.fmspc.toString('hex'), debug: false });
   });
 
+  it('the broker warns at start that extra TDX roots are trusted', function () {
+    expect(broker.stderr()).to.match(/tdx_extra_root_sha256 trusts 2 root\(s\) besides the Intel SGX Root CA/);
+  });
+
   it('a quote that does not bind the nonce and key: 403 binding-mismatch', async function () {
     const reply = await attestWith(() => makeTdxQuote(pki));
     expectProblem(reply, 403, 'binding-mismatch', broker.home);

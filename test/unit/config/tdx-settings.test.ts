@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+import { tdxSettingWarnings } from '../../../src/config/tdx-settings.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('[attestation] tdx_* settings', () => {
@@ -38,5 +39,13 @@ describe('[attestation] tdx_* settings', () => {
       }
     }
     expect(subjects).to.deep.equal(['[attestation] tdx_pcs_url', '[attestation] tdx_extra_root_sha256[0]']);
+  });
+
+  it('warns about extra trusted roots and allowed debug TDs, and not about the defaults', async () => {
+    expect(tdxSettingWarnings(await tdxSettings([]))).to.deep.equal([]);
+    const warnings = tdxSettingWarnings(await tdxSettings([`tdx_extra_root_sha256 = ["${'ab'.repeat(32)}"]`, 'tdx_allow_debug = true']));
+    expect(warnings).to.have.lengthOf(2);
+    expect(warnings[0]).to.match(/tdx_extra_root_sha256 trusts 1 root\(s\) besides the Intel SGX Root CA/);
+    expect(warnings[1]).to.match(/tdx_allow_debug accepts debug TDs/);
   });
 });
