@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { derToPem } from '../../src/pki/pem.js';
 import { SHARED_VECTORS_DIR, useSharedVectors } from '../helpers/shared-vectors.js';
 import { fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, vcekExtensions, type FakeAmd, type Tcb } from '../unit/attestation/snp/fake-amd-pki.js';
 import { makeTempDir, removeTempDir } from './helpers/broker-process.js';
@@ -106,7 +107,7 @@ describe('e2e: keybroker evidence verify (SNP)', function () {
       const report = makeReport({ reportedTcb: milanTcb(TCB), chipId: Buffer.alloc(64, 7), reportData: reportData('the-nonce', createPublicKey(teeKey).export({ type: 'spki', format: 'der' })) }, vcekKey);
       writeFileSync(join(home, 'synthetic.bin'), report);
       writeFileSync(join(home, 'synthetic-vcek.der'), vcek);
-      writeFileSync(join(home, 'fake-amd.pem'), [amd.ask, amd.ark].map((der) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`).join(''));
+      writeFileSync(join(home, 'fake-amd.pem'), [amd.ask, amd.ark].map((der) => derToPem(der, 'CERTIFICATE')).join(''));
       writeFileSync(join(home, 'spki.pem'), spki);
       writeFileSync(join(home, 'fake.toml'), `[attestation]\nsnp_extra_ark_sha256 = ["${amd.arkSha256}"]\n`);
       const args = ['evidence', 'verify', '--tee', 'snp', '--evidence', join(home, 'synthetic.bin'), '--certs', join(home, 'synthetic-vcek.der'), '--certs', join(home, 'fake-amd.pem'), '--spki', join(home, 'spki.pem')];

@@ -7,12 +7,11 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimsOfCertificate } from '../../src/pki/claims-extension.js';
+import { derToPem } from '../../src/pki/pem.js';
 import { fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, vcekExtensions, type FakeAmd, type Tcb } from '../unit/attestation/snp/fake-amd-pki.js';
 import { makeTempDir, startBroker, type BrokerProcess } from './helpers/broker-process.js';
 import { expectProblem, postJson } from './helpers/https-client.js';
 import { challenge, createCsr, fromPem, generateTeeKey, reportData, type AttestResponse } from './helpers/v1-protocol.js';
-
-const pem = (der: Buffer): string => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
 
 describe('e2e: SEV-SNP attestation to a certificate', function () {
   this.timeout(120_000);
@@ -30,7 +29,7 @@ describe('e2e: SEV-SNP attestation to a certificate', function () {
     vcek = makeCertificate({ subject: 'SEV-VCEK', issuer: 'SEV-Milan', publicKey: vcekKey, signingKey: amd.askKey, extensions: vcekExtensions({ product: 'Milan-B0', tcb: TCB, hwId: chipId }) });
     const home = makeTempDir();
     mkdirSync(join(home, 'amd'));
-    writeFileSync(join(home, 'amd', 'milan_ask_ark.pem'), pem(amd.ask) + pem(amd.ark));
+    writeFileSync(join(home, 'amd', 'milan_ask_ark.pem'), derToPem(amd.ask, 'CERTIFICATE') + derToPem(amd.ark, 'CERTIFICATE'));
     broker = await startBroker({
       home, removeHome: true,
       toml: `[attestation]\nsnp_cert_dir = "amd"\nsnp_extra_ark_sha256 = ["${amd.arkSha256}"]\n`,

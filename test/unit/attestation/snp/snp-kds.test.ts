@@ -4,12 +4,11 @@ import type { KeyObject } from 'node:crypto';
 import { HttpsCollateralFetcher } from '../../../../src/attestation/collateral/https-cache.js';
 import { certChainUrl, vcekUrl } from '../../../../src/attestation/verifiers/snp/amd-kds.js';
 import { verifySnpEvidence, type SnpVerifyContext } from '../../../../src/attestation/verifiers/snp/snp-verifier.js';
+import { derToPem } from '../../../../src/pki/pem.js';
 import { useTempDir } from '../../../helpers/temp-dir.js';
 import { errorCodeOf } from '../../pki/helpers.js';
 import { startLoopbackHttps, type LoopbackHttps } from '../collateral/loopback-https.js';
 import { fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, vcekExtensions, type FakeAmd, type Tcb } from './fake-amd-pki.js';
-
-const pem = (der: Buffer): string => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
 
 describe('SNP verifier: certificates from AMD KDS (loopback stand-in)', function () {
   this.timeout(120_000);
@@ -30,7 +29,7 @@ describe('SNP verifier: certificates from AMD KDS (loopback stand-in)', function
     kds = await startLoopbackHttps((path) => {
       if (down) return { status: 503 };
       if (path === `/vcek/v1/Milan/${hwid}?blSPL=04&teeSPL=00&snpSPL=24&ucodeSPL=217`) return { body: vcek, headers: { 'content-type': 'application/x-x509-ca-cert' } };
-      if (path === '/vcek/v1/Milan/cert_chain') return { body: pem(amd.ask) + pem(amd.ark), headers: { 'content-type': 'application/x-pem-file' } };
+      if (path === '/vcek/v1/Milan/cert_chain') return { body: derToPem(amd.ask, 'CERTIFICATE') + derToPem(amd.ark, 'CERTIFICATE'), headers: { 'content-type': 'application/x-pem-file' } };
       return { status: 404 };
     });
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { KeyObject } from 'node:crypto';
 import { KbsError } from '../../../../src/domain/errors.js';
+import { derToPem } from '../../../../src/pki/pem.js';
 import { parseAmdCertificates, verifySnpEvidence, type SnpVerifyContext } from '../../../../src/attestation/verifiers/snp/snp-verifier.js';
 import {
   fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, turinTcb, vcekExtensions, type FakeAmd, type ReportSpec, type Tcb,
@@ -59,10 +60,9 @@ describe('SNP verifier (synthetic AMD hierarchy)', function () {
 
   it('reads the VCEK, ASK and ARK from the evidence cert_chain as PEM or base64 too', async () => {
     const report = makeReport({ reportedTcb: milanTcb(TCB), chipId: CHIP }, vcekKey);
-    const pem = (der: Buffer) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
     const verified = await verifySnpEvidence({
       attestation_report: report.toString('base64'),
-      cert_chain: [{ cert_type: 'VCEK', data: vcek.toString('base64') }, { cert_type: 'ASK', data: pem(amd.ask) }, { cert_type: 'ARK', data: pem(amd.ark) }],
+      cert_chain: [{ cert_type: 'VCEK', data: vcek.toString('base64') }, { cert_type: 'ASK', data: derToPem(amd.ask, 'CERTIFICATE') }, { cert_type: 'ARK', data: derToPem(amd.ark, 'CERTIFICATE') }],
     }, context({ certificates: [] }));
     expect(verified.claims.status).to.equal('affirming');
   });
