@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { attestV1 } from '../client/attest.js';
-import { chooseAttester, sampleAttester, type AttesterName } from '../client/attesters.js';
+import { chooseAttester, type AttesterName } from '../client/attesters.js';
 import { getResource } from '../client/resources.js';
 import type { ClientKeyType } from '../pki/create-csr.js';
 import { parseCommandArgs, requireOption } from './args.js';
@@ -26,9 +26,7 @@ async function attestCommand(args: string[]): Promise<number> {
   const attesterName = values.attester as AttesterName | undefined;
   if (attesterName !== undefined && !ATTESTERS.includes(attesterName)) throw usageError(`--attester must be one of ${ATTESTERS.join(', ')}`);
   const tls = await tlsFromFiles({ cacert: values.cacert });
-  const attester = values.measurement && (attesterName ?? tee) === 'sample'
-    ? sampleAttester({ measurement: values.measurement })
-    : await chooseAttester({ tee, attester: attesterName, tsmRoot: values['tsm-root'] });
+  const attester = await chooseAttester({ tee, attester: attesterName, tsmRoot: values['tsm-root'], sampleMeasurement: values.measurement });
   const credential = await attestV1({ url, tee, keyType, ca: tls.ca, verifier: values.verifier, attester });
   await writeCredentialDirectory(out, { keyPem: credential.keyPem, certificatePem: credential.certificatePem, chainPem: credential.chainPem });
   const summary = { spiffe_id: credential.spiffeId, serial: credential.serial, expires_at: credential.expiresAt.toISOString(), dir: out };

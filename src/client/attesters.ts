@@ -13,6 +13,8 @@ export interface AttesterChoice {
   attester?: Attester | AttesterName | undefined;
   /** Root of configfs-tsm reports for `tsm` and `auto` (default /sys/kernel/config/tsm/report). */
   tsmRoot?: string | undefined;
+  /** The measurement the `sample` attester claims (hex). */
+  sampleMeasurement?: string | undefined;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function chooseAttester(choice: AttesterChoice): Promise<Attester> 
   if (typeof attester === 'function') return attester;
   const root = choice.tsmRoot ?? DEFAULT_TSM_ROOT;
   switch (attester ?? (tee === 'sample' ? 'sample' : 'auto')) {
-    case 'sample': return sampleAttester();
+    case 'sample': return sampleAttester(choice.sampleMeasurement ? { measurement: choice.sampleMeasurement } : {});
     case 'tsm': return tsmAttester({ root, tee });
     case 'auto': return autoAttester(tee, root);
     default: throw new Error(`unknown attester "${String(attester)}" (sample, tsm, auto)`);

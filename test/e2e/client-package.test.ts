@@ -2,7 +2,7 @@
  * `keybroker/client` as another project sees it: installed by path into a scratch project, imported by name
  * with its types, and listed in the packed tarball together with the `keybroker` command.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { makeTempDir, REPO_ROOT, removeTempDir } from './helpers/broker-process.js';
@@ -34,9 +34,9 @@ describe('e2e: the keybroker/client package export', function () {
 
   it('resolves `import { attest } from \'keybroker/client\'` at run time', async function () {
     const result = await runCommand(process.execPath, ['--input-type=module', '-e',
-      "const m = await import('keybroker/client'); console.log(typeof m.attest, typeof m.tsmAttester, typeof m.sampleAttester, typeof m.Session)"], { cwd: project });
+      "const m = await import('keybroker/client'); console.log(typeof m.attest, typeof m.tsmAttester, typeof m.sampleAttester, typeof m.RenewalError, typeof m.KbsClientError)"], { cwd: project });
     expect(result.code, describeResult(result)).to.equal(0);
-    expect(result.stdout.toString('utf8').trim()).to.equal('function function function function');
+    expect(result.stdout.toString('utf8').trim()).to.equal('function function function function function');
   });
 
   it('resolves with types: a correct use compiles, a wrong one does not', async function () {
@@ -72,5 +72,10 @@ describe('e2e: the keybroker/client package export', function () {
     const files = (JSON.parse(packed.stdout.toString('utf8')) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((file) => file.path);
     expect(files).to.include.members(['bin/keybroker.js', 'dist/src/client/index.js', 'dist/src/client/index.d.ts', 'dist/src/cli/main.js', 'package.json']);
     expect(files.some((file) => file.startsWith('dist/test/')), 'no tests in the package').to.equal(false);
+  });
+
+  it('the README shows the example workload exactly as it is in examples/', function () {
+    const example = readFileSync(join(REPO_ROOT, 'examples', 'fetch-secret.mjs'), 'utf8');
+    expect(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')).to.include(`\`\`\`js\n${example}\`\`\`\n`);
   });
 });
