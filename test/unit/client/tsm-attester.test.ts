@@ -99,6 +99,13 @@ describe('client: configfs-tsm attester against a fake configfs tree', () => {
     expect(evidence.quote).to.match(/^[A-Za-z0-9+/]+={0,2}$/);
   });
 
+  it('reads an outblob larger than one read (a TDX quote with a long certification chain)', async () => {
+    const large = randomBytes(200_000);
+    const fake = await fakeTree({ provider: 'tdx_guest', report: () => large });
+    const evidence = await tsmAttester({ root: fake.root, files: fake })(reportData) as { quote: string };
+    expect(Buffer.from(evidence.quote, 'base64').equals(large)).to.equal(true);
+  });
+
   it('generation race: another writer\'s inblob lands before outblob is read; the attester notices and writes again', async function () {
     const template = readVector(this, 'snp/test-report.bin');
     const intruder = randomBytes(64);
