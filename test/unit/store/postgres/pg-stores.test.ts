@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { KbsError } from '../../../../src/domain/errors.js';
+import type { Logger } from '../../../../src/domain/logger.js';
+import { MIGRATIONS, runMigrations } from '../../../../src/store/postgres/migrations.js';
+import { openPgStores } from '../../../../src/store/postgres/pg-stores.js';
+import type { Stores } from '../../../../src/store/ports.js';
+import { createTestDatabase, PG_PORT, type TestDatabase } from '../../../helpers/pg-test-database.js';
+import { startTcpProxy } from '../../../helpers/tcp-proxy.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array | undefined) => (value === undefined ? undefined : new TextDecoder().decode(value));
+
+/** Logged lines as JSON text, to search. */
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const record = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(JSON.stringify({ level, message, ...fields }));
+  return { lines, info: record('info'), warn: record('warn'), error: record('error') };
+}
+
+/** Polls `check` until it holds, at most `attempts` times 50 ms apart; the bound keeps a broken build from hanging. */
+async function eventually(check: () => Promise<boolean>, attempts = 200): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition not reached');
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('PostgreSQL store', () => {
+  let database: TestDatabase;
+  const opened: Stores[] = [];
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterEach(async () => {
+    for (const stores of opened.splice(0)) await stores.close();
+    await database.drop();
+  });
+
+  async function open(options: { url?: string; log?: Logger; cacheMaxAgeMs?: number; cacheStaleIfErrorMs?: number } = {}): Promise<Stores> {
+    const stores = await openPgStores({
+      url: options.url ?? database.url(),
+      log: options.log ?? recordingLogger(),
+      cacheMaxAgeMs: options.cacheMaxAgeMs ?? 60_000,
+      cacheStaleIfErrorMs: options.cacheStaleIfErrorMs ?? 300_000,
+    });
+    opened.push(stores);
+    return stores;
+  }
+
+  describe('migrations', () => {
+    it('numbers the steps strictly upwards', () => {
+      const ids = MIGRATIONS.map((migration) => migration.id);
+      expect(ids).to.deep.equal([...ids].sort((a, b) => a - b));
+      expect(new Set(ids).size).to.equal(ids.length);
+    });
+
+    it('applies every step exactly once when several replicas start together', async () => {
+      const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: database.url(), max: 1 }));
+      try {
+        const applied = await Promise.all(pools.map((pool) => runMigrations(pool)));
+        expect(applied.flat().sort((a, b) => a - b)).to.deep.equal(MIGRATIONS.map((migration) => migration.id));
+        const { rows } = await pools[0]!.query<{ id: number }>('SELECT id FROM keybroker_schema_migrations ORDER BY id');
+        expect(rows.map((row) => row.id)).to.deep.equal(MIGRATIONS.map((migration) => migration.id));
+        expect(await runMigrations(pools[0]!)).to.deep.equal([]);
+      } finally {
+        await Promise.all(pools.map((pool) => pool.end()));
+      }
+    });
+
+    it('rolls a failing step back entirely and records nothing for it', async () => {
+      const pool = new pg.Pool({ connectionString: database.url(), max: 1 });
+      try {
+        const broken = [{ id: 1, name: 'half a step', sql: 'CREATE TABLE kb_half (id int); SELECT no_such_function()' }];
+        const error = await rejection(runMigrations(pool, broken));
+        expect(String(error)).to.include('migration 1 (half a step) failed');
+        const { rows } = await pool.query("SELECT to_regclass('kb_half') AS half, (SELECT count(*) FROM keybroker_schema_migrations)::int AS steps");
+        expect(rows[0]).to.deep.equal({ half: null, steps: 0 });
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  it('fails to open with one line naming host, port and database but not the password', async () => {
+    const proxy = await startTcpProxy(PG_PORT);
+    proxy.cut();
+    try {
+      const error = await rejection(open({ url: database.url({ port: proxy.port, password: 'hunter2-secret' }) }));
+      expect(String(error)).to.include(`store: PostgreSQL at 127.0.0.1:${proxy.port}/${database.name}`);
+      expect(String(error)).not.to.include('hunter2-secret');
+      expect(String(error)).not.to.include('\n');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  describe('resource cache across replicas', () => {
+    it('drops a cached value on every replica when another replica changes or deletes it', async () => {
+      const [writer, reader] = [await open(), await open()];
+      await writer.resources.put('repo/key/cached', bytes('one'));
+      expect(text(await reader.resources.get('repo/key/cached'))).to.equal('one');
+      await writer.resources.put('repo/key/cached', bytes('two'));
+      // The cache age here is a minute: only the notification can make the reader see the new value.
+      await eventually(async () => text(await reader.resources.get('repo/key/cached')) === 'two');
+      await writer.resources.delete('repo/key/cached');
+      await eventually(async () => (await reader.resources.get('repo/key/cached')) === undefined);
+    });
+
+    it('serves a cached value without the database, and re-reads after the maximum age when notifications are lost', async () => {
+      const proxy = await startTcpProxy(PG_PORT);
+      try {
+        const log = recordingLogger();
+        const direct = await open();
+        // Written before the replica listens, so no notification of it can drop the entry cached below.
+        await direct.resources.put('repo/key/outage', bytes('cached'));
+        const replica = await open({ url: database.url({ port: proxy.port }), log, cacheMaxAgeMs: 200 });
+        expect(text(await replica.resources.get('repo/key/outage'))).to.equal('cached');
+
+        proxy.cut();
+        expect(text(await replica.resources.get('repo/key/outage'))).to.equal('cached');
+        const error = await rejection(replica.resources.get('repo/key/never-read'));
+        expect(error).to.be.instanceOf(KbsError);
+        expect((error as KbsError).code).to.equal('unavailable');
+        expect(await replica.ready()).to.equal(false);
+        expect(log.lines.filter((line) => line.includes('store unavailable'))).to.have.length(1);
+
+        // Written while the replica cannot hear the notification; the bounded age makes it re-read after recovery.
+        await direct.resources.put('repo/key/outage', bytes('changed'));
+        proxy.restore();
+        await eventually(() => replica.ready());
+        await eventually(async () => text(await replica.resources.get('repo/key/outage')) === 'changed');
+        expect(log.lines.some((line) => line.includes('store available again'))).to.equal(true);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('hears notifications again after the database connection came back', async () => {
+      const proxy = await startTcpProxy(PG_PORT);
+      try {
+        const replica = await open({ url: database.url({ port: proxy.port }), cacheMaxAgeMs: 60_000 });
+        const direct = await open();
+        await direct.resources.put('repo/key/listen', bytes('one'));
+        proxy.cut();
+        proxy.restore();
+        await eventually(() => replica.ready());
+        expect(text(await replica.resources.get('repo/key/listen'))).to.equal('one');
+        await direct.resources.put('repo/key/listen', bytes('two'));
+        await eventually(async () => text(await replica.resources.get('repo/key/listen')) === 'two');
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  describe('nonce ledger', () => {
+    it('answers 503 unavailable, not "already used", while the database is away, and nothing is half-written', async () => {
+      const proxy = await startTcpProxy(PG_PORT);
+      try {
+        const replica = await open({ url: database.url({ port: proxy.port }) });
+        proxy.cut();
+        const error = await rejection(replica.nonces.consume('n-outage', new Date(Date.now() + 60_000)));
+        expect((error as KbsError).code).to.equal('unavailable');
+        proxy.restore();
+        await eventually(() => replica.ready());
+        expect(await replica.nonces.isUsed('n-outage')).to.equal(false);
+        expect(await replica.nonces.consume('n-outage', new Date(Date.now() + 60_000))).to.equal(true);
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+});
