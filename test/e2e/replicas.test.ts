@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '../helpers/eventually.js';
 import { createTestDatabase, PG_PORT, type TestDatabase } from '../helpers/pg-test-database.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startBroker, type BrokerProcess } from './helpers/broker-process.js';
@@ -13,15 +14,6 @@ import { describeResult, runCli } from './helpers/run-command.js';
 import { attestBody, attestNew, challenge, generateTeeKey, postAttest, randomResourcePath } from './helpers/v1-protocol.js';
 
 const DB_PASSWORD = 'e2e-db-password-7f3a';
-
-/** Polls until `check` holds, at most `attempts` times 100 ms apart. */
-async function eventually(check: () => Promise<boolean>, attempts = 150): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not reached');
-}
 
 describe('several replicas on one PostgreSQL', function () {
   this.timeout(60_000);

@@ -4,7 +4,10 @@ import { KbsError } from '../../../../src/domain/errors.js';
 import type { Logger } from '../../../../src/domain/logger.js';
 import { MIGRATIONS, runMigrations } from '../../../../src/store/postgres/migrations.js';
 import { openPgStores } from '../../../../src/store/postgres/pg-stores.js';
+import { PgNonceLedger } from '../../../../src/store/postgres/pg-nonce-ledger.js';
+import { StoreHealth } from '../../../../src/store/postgres/store-health.js';
 import type { Stores } from '../../../../src/store/ports.js';
+import { eventually } from '../../../helpers/eventually.js';
 import { createTestDatabase, PG_PORT, type TestDatabase } from '../../../helpers/pg-test-database.js';
 import { startTcpProxy } from '../../../helpers/tcp-proxy.js';
 
@@ -16,15 +19,6 @@ function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const record = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(JSON.stringify({ level, message, ...fields }));
   return { lines, info: record('info'), warn: record('warn'), error: record('error') };
-}
-
-/** Polls `check` until it holds, at most `attempts` times 50 ms apart; the bound keeps a broken build from hanging. */
-async function eventually(check: () => Promise<boolean>, attempts = 200): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not reached');
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -108,6 +102,19 @@ describe('PostgreSQL store', () => {
   });
 
   describe('resource cache across replicas', () => {
+    /** Connections to the test database whose last statement was LISTEN: one per open change feed. */
+    async function listeners(): Promise<number> {
+      const client = new pg.Client({ connectionString: database.url() });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ count: number }>(
+          "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN %'", [database.name]);
+        return rows[0]!.count;
+      } finally {
+        await client.end();
+      }
+    }
+
     it('drops a cached value on every replica when another replica changes or deletes it', async () => {
       const [writer, reader] = [await open(), await open()];
       await writer.resources.put('repo/key/cached', bytes('one'));
@@ -155,8 +162,10 @@ describe('PostgreSQL store', () => {
         const direct = await open();
         await direct.resources.put('repo/key/listen', bytes('one'));
         proxy.cut();
+        // The replica's LISTEN connection is gone; only the direct one is left.
+        await eventually(async () => (await listeners()) === 1);
         proxy.restore();
-        await eventually(() => replica.ready());
+        await eventually(async () => (await listeners()) === 2);
         expect(text(await replica.resources.get('repo/key/listen'))).to.equal('one');
         await direct.resources.put('repo/key/listen', bytes('two'));
         await eventually(async () => text(await replica.resources.get('repo/key/listen')) === 'two');
@@ -167,6 +176,25 @@ describe('PostgreSQL store', () => {
   });
 
   describe('nonce ledger', () => {
+    it('deletes expired entries when pruned, keeping live ones', async () => {
+      await open();
+      const pool = new pg.Pool({ connectionString: database.url(), max: 1 });
+      let clock = Date.now();
+      const ledger = new PgNonceLedger(pool, new StoreHealth(recordingLogger(), 'test', undefined), { now: () => clock });
+      try {
+        expect(await ledger.consume('short', new Date(clock + 1_000))).to.equal(true);
+        expect(await ledger.consume('long', new Date(clock + 60_000))).to.equal(true);
+        clock += 1_000;
+        expect(await ledger.consume('short', new Date(clock + 1_000)), 'an expired entry still refuses its id').to.equal(false);
+        expect(await ledger.prune()).to.equal(1);
+        const { rows } = await pool.query<{ id: string }>('SELECT id FROM keybroker_nonces ORDER BY id');
+        expect(rows.map((row) => row.id)).to.deep.equal(['long']);
+      } finally {
+        ledger.close();
+        await pool.end();
+      }
+    });
+
     it('answers 503 unavailable, not "already used", while the database is away, and nothing is half-written', async () => {
       const proxy = await startTcpProxy(PG_PORT);
       try {
