@@ -23,6 +23,7 @@ interface Entry {
  * A per-replica read cache in front of a shared resource store. Entries are dropped when the change feed says their
  * path changed, all of them when the feed resyncs, and in any case they are re-read after `maxAgeMs`, so a lost
  * notification cannot keep a stale value longer than that. Writes through this replica drop their entry at once.
+ * A cached value is handed to every reader as the same array: callers copy, never modify it.
  */
 export class CachedResourceStore implements ResourceStore {
   private readonly entries = new Map<string, Entry>();
