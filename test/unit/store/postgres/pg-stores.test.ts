@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { KbsError } from '../../../../src/domain/errors.js';
 import type { Logger } from '../../../../src/domain/logger.js';
+import { recordingLogger } from '../../../helpers/recording-logger.js';
 import { MIGRATIONS, runMigrations } from '../../../../src/store/postgres/migrations.js';
 import { openPgStores } from '../../../../src/store/postgres/pg-stores.js';
 import { PgNonceLedger } from '../../../../src/store/postgres/pg-nonce-ledger.js';
@@ -13,13 +14,6 @@ import { startTcpProxy } from '../../../helpers/tcp-proxy.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined) => (value === undefined ? undefined : new TextDecoder().decode(value));
-
-/** Logged lines as JSON text, to search. */
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const record = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(JSON.stringify({ level, message, ...fields }));
-  return { lines, info: record('info'), warn: record('warn'), error: record('error') };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

@@ -1,16 +1,10 @@
 import { expect } from 'chai';
 import { KbsError } from '../../../../src/domain/errors.js';
-import type { Logger } from '../../../../src/domain/logger.js';
+import { recordingLogger } from '../../../helpers/recording-logger.js';
 import { isConnectionError, StoreHealth } from '../../../../src/store/postgres/store-health.js';
 
 function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
-}
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const record = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(JSON.stringify({ level, message, ...fields }));
-  return { lines, info: record('info'), warn: record('warn'), error: record('error') };
 }
 
 describe('StoreHealth', () => {
