@@ -39,5 +39,7 @@ export interface Config {
     cacheMaxAgeMs: number;
     /** How long a cached resource is still served while the database is unreachable. */
     cacheStaleIfErrorSeconds: number;
+    /** PostgreSQL connections per replica (plus one for change notifications). */
+    poolSize: number;
   };
 }

@@ -12,5 +12,6 @@ export function openStores(store: Config['store'], log: Logger): Promise<Stores>
     log,
     cacheMaxAgeMs: store.cacheMaxAgeMs,
     cacheStaleIfErrorMs: store.cacheStaleIfErrorSeconds * 1000,
+    poolSize: store.poolSize,
   });
 }
