@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { ConfigDocument } from './config-document.js';
 import { readConfigFile } from './config-file.js';
 import {
+  fromEnv,
   integerIn,
   oneOf,
   positiveInteger,
@@ -11,6 +12,7 @@ import {
   readListenAddress,
   readPath,
 } from './config-values.js';
+import { readStoreSettings } from './store-settings.js';
 import { readTdxSettings } from './tdx-settings.js';
 import { readSnpSettings } from './verifier-settings.js';
 
@@ -30,12 +32,6 @@ export interface LoadConfigOptions {
 const SECTIONS = ['server', 'ca', 'attestation', 'store'] as const;
 
 const TLS_VERSIONS = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const;
-
-/** An empty variable counts as unset, as shells make `VAR= cmd` easy to write by accident. */
-function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
 
 /**
  * The one configuration: defaults, then the TOML file, then the environment. Throws ConfigError (one line naming
@@ -59,7 +55,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const envListen = fromEnv(env, 'KEYBROKER_LISTEN');
   const tlsMinVersion = server.optional('tls_min_version', oneOf(['1.2', '1.3'])) ?? '1.3';
 
-  const dataDir = resolve(home, store.optional('data_dir', readPath) ?? 'data');
+  const storeSettings = readStoreSettings(store, env, home);
   const config: Config = {
     home,
     dev: options.dev,
@@ -84,14 +80,11 @@ export function loadConfig(options: LoadConfigOptions): Config {
     attestation: {
       nonceTtlSeconds: attestation.optional('nonce_ttl_seconds', integerIn(10, 3600)) ?? 300,
       enableSample: attestation.optional('enable_sample', readBoolean) ?? options.dev,
-      collateralCacheDir: resolve(home, attestation.optional('collateral_cache_dir', readPath) ?? resolve(dataDir, 'collateral-cache')),
+      collateralCacheDir: resolve(home, attestation.optional('collateral_cache_dir', readPath) ?? resolve(storeSettings.dataDir, 'collateral-cache')),
       snp: readSnpSettings(attestation, home),
       tdx: readTdxSettings(attestation, home),
     },
-    store: {
-      backend: store.optional('backend', oneOf(['fs'])) ?? 'fs',
-      dataDir,
-    },
+    store: storeSettings,
   };
   document.rejectUnknownKeys();
   return config;
