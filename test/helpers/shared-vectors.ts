@@ -1,23 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { VECTORS_DIR } from './vectors.js';
 
-/** The repository root: this file runs from dist/test/helpers/. */
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** `../shared/vectors` beside the checkout: real TEE evidence, read in place and never copied into the project. */
-export const SHARED_VECTORS_DIR = join(REPO_ROOT, '..', 'shared', 'vectors');
+export { VECTORS_DIR as SHARED_VECTORS_DIR };
 
 /**
- * Call inside a `describe` callback: skips the enclosing suite with a clear message when the shared vectors are
- * absent, and answers a reader of one vector file (path relative to the vectors folder).
+ * The suite-level form of `readVector`: call inside a `describe` callback. Skips the whole suite with a clear
+ * message when `../shared/vectors` is absent, and answers a reader of one vector file (path relative to that folder).
  */
 export function useSharedVectors(suite: Mocha.Suite): (path: string) => Buffer {
-  if (!existsSync(SHARED_VECTORS_DIR)) {
+  if (!existsSync(VECTORS_DIR)) {
     suite.beforeAll(function skipWithoutVectors() {
-      console.log(`      (skipped: shared TEE vectors not found at ${SHARED_VECTORS_DIR})`);
+      console.log(`      (skipped: shared TEE vectors not found at ${VECTORS_DIR})`);
       this.skip();
     });
   }
-  return (path) => readFileSync(join(SHARED_VECTORS_DIR, path));
+  return (path) => readFileSync(join(VECTORS_DIR, path));
 }
