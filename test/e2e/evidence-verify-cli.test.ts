@@ -79,11 +79,9 @@ describe('e2e: keybroker evidence verify (SNP)', function () {
 
   it('exits 2 for usage errors', async () => {
     for (const args of [
-      ['evidence', 'verify', '--evidence', snp('test-report.bin')],
       ['evidence', 'verify', '--tee', 'sgx', '--evidence', snp('test-report.bin')],
       ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--at', 'yesterday'],
       ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--nonce', 'n'],
-      ['evidence', 'check'],
     ]) {
       expect((await runCli(home, args)).code, args.join(' ')).to.equal(2);
     }

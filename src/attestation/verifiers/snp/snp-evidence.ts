@@ -119,17 +119,22 @@ function reportFromObject(report: Record<string, unknown>): Buffer {
   return bytes;
 }
 
-/** One `cert_chain` entry's certificate: `data` as bytes (DER) or a PEM string. */
-function certificateData(entry: unknown, index: number): Buffer {
+/** Entry kinds that hold certificates; others (a CRL, an unknown GUID) are skipped. */
+const CERTIFICATE_TYPES = new Set(['VCEK', 'VLEK', 'ASK', 'ASVK', 'ARK']);
+
+/** One `cert_chain` entry's certificate: `data` as bytes (DER) or a PEM string; undefined for other entry kinds. */
+function certificateData(entry: unknown, index: number): Buffer | undefined {
   if (!isObject(entry)) throw bad(`"cert_chain[${index}]" must be an object {cert_type, data}`);
-  const { data } = entry;
+  const { cert_type: type, data } = entry;
+  if (typeof type !== 'string') throw bad(`"cert_chain[${index}].cert_type" must be a string`);
+  if (!CERTIFICATE_TYPES.has(type.toUpperCase())) return undefined;
   if (typeof data === 'string' && data.includes('-----BEGIN')) return Buffer.from(data, 'utf8');
   return decodeBytes(data, `cert_chain[${index}].data`, MAX_CERTIFICATE_BYTES);
 }
 
 /**
  * Trustee's SNP evidence: `{"attestation_report": <object | byte array | base64>, "cert_chain": [{"cert_type", "data"}] | null}`.
- * `cert_type` is informational: trust comes from signatures and the pinned ARK, never from a label.
+ * `cert_type` only tells certificates from other entries (a CRL): trust comes from signatures and the pinned ARK.
  */
 export function decodeSnpEvidence(evidence: unknown): SnpEvidence {
   if (!isObject(evidence)) throw bad('must be a JSON object with "attestation_report"');
@@ -139,5 +144,5 @@ export function decodeSnpEvidence(evidence: unknown): SnpEvidence {
   if (chain !== undefined && chain !== null && !Array.isArray(chain)) throw bad('"cert_chain" must be an array');
   const entries = (chain ?? []) as unknown[];
   if (entries.length > MAX_CERTIFICATES) throw bad(`"cert_chain" holds more than ${MAX_CERTIFICATES} certificates`);
-  return { report, certificates: entries.map(certificateData) };
+  return { report, certificates: entries.map(certificateData).filter((data): data is Buffer => data !== undefined) };
 }

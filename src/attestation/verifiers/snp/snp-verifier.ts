@@ -208,7 +208,10 @@ export async function createSnpVerifier(
   const certificates: AmdCertificate[] = [];
   for (const [index, data] of (dependencies.certificates ?? []).entries()) certificates.push(...parseAmdCertificates(data, `certificate file ${index + 1}`, 'bad-request'));
   if (settings.certDir !== undefined) {
-    for (const [name, data] of await readOfflineCollateralFiles(settings.certDir)) {
+    const files = await readOfflineCollateralFiles(settings.certDir).catch((error: unknown) => {
+      throw new Error(`SNP certificate directory ${settings.certDir}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    for (const [name, data] of files) {
       if (/\.(pem|crt|cer|der)$/i.test(name)) certificates.push(...parseAmdCertificates(data, `SNP certificate file ${name}`, 'bad-request'));
     }
   }

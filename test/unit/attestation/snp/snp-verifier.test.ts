@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { KeyObject } from 'node:crypto';
 import { KbsError } from '../../../../src/domain/errors.js';
 import { derToPem } from '../../../../src/pki/pem.js';
+import { snpReportToJson } from '../../../../src/client/tsm/snp-report-json.js';
 import { parseAmdCertificates, verifySnpEvidence, type SnpVerifyContext } from '../../../../src/attestation/verifiers/snp/snp-verifier.js';
 import {
   fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, turinTcb, vcekExtensions, type FakeAmd, type ReportSpec, type Tcb,
@@ -65,6 +66,15 @@ describe('SNP verifier (synthetic AMD hierarchy)', function () {
       cert_chain: [{ cert_type: 'VCEK', data: vcek.toString('base64') }, { cert_type: 'ASK', data: derToPem(amd.ask, 'CERTIFICATE') }, { cert_type: 'ARK', data: derToPem(amd.ark, 'CERTIFICATE') }],
     }, context({ certificates: [] }));
     expect(verified.claims.status).to.equal('affirming');
+  });
+
+  it('verifies the JSON report object the configfs-tsm attester sends, skipping CRL entries of the certificate table', async () => {
+    const report = makeReport({ reportedTcb: milanTcb(TCB), chipId: CHIP, measurement: Buffer.alloc(48, 0x44) }, vcekKey);
+    const verified = await verifySnpEvidence({
+      attestation_report: snpReportToJson(report),
+      cert_chain: [{ cert_type: 'VCEK', data: [...vcek] }, { cert_type: 'CRL', data: [1, 2, 3] }, { cert_type: '92f81bc3-5811-4d3d-97ff-d19f88dc67ea', data: [] }],
+    }, context());
+    expect(verified.claims.measurement).to.equal('44'.repeat(48));
   });
 
   it('refuses a report whose signed bytes were changed (bad signature)', async () => {
