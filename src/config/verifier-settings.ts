@@ -57,3 +57,12 @@ export function readSnpSettings(attestation: ConfigSection, home: string): SnpSe
     extraArkSha256: attestation.optional('snp_extra_ark_sha256', readSha256List) ?? [],
   };
 }
+
+/** Settings that weaken SNP verification, as warnings to log at every start. */
+export function snpSettingWarnings(settings: SnpSettings): string[] {
+  if (!settings.enabled) return [];
+  return [
+    ...(settings.extraArkSha256.length > 0 ? [`[attestation] snp_extra_ark_sha256 trusts ${settings.extraArkSha256.length} ARK(s) besides AMD's: for test hierarchies only, never in production`] : []),
+    ...(settings.allowDebug ? ['[attestation] snp_allow_debug accepts guests that allow debugging, whose memory the host can read: never in production'] : []),
+  ];
+}

@@ -64,6 +64,10 @@ describe('e2e: SEV-SNP attestation to a certificate', function () {
     expect(body.claims).to.deep.equal(claims);
   });
 
+  it('the broker warns at start that an extra ARK is trusted', () => {
+    expect(broker.stderr()).to.match(/snp_extra_ark_sha256 trusts 1 ARK\(s\) besides AMD's/);
+  });
+
   it('answers 403 binding-mismatch when HOST_DATA does not hold the init-data digest', async () => {
     expectProblem(await attempt({ hostData: Buffer.alloc(32, 1) }), 403, 'binding-mismatch');
   });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+import { snpSettingWarnings } from '../../../src/config/verifier-settings.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('[attestation] snp_* settings', () => {
@@ -44,4 +45,13 @@ describe('[attestation] snp_* settings', () => {
       expect((caught as ConfigError).message).to.contain(problem);
     });
   }
+
+  it('warns about extra trusted ARKs and allowed debug guests, and not about the defaults', async () => {
+    expect(snpSettingWarnings((await load('')).snp)).to.deep.equal([]);
+    const warnings = snpSettingWarnings((await load(`[attestation]\nsnp_extra_ark_sha256 = ["${'ab'.repeat(32)}"]\nsnp_allow_debug = true\n`)).snp);
+    expect(warnings).to.have.lengthOf(2);
+    expect(warnings[0]).to.match(/snp_extra_ark_sha256 trusts 1 ARK\(s\) besides AMD's/);
+    expect(warnings[1]).to.match(/snp_allow_debug/);
+    expect(snpSettingWarnings((await load('[attestation]\nenable_snp = false\nsnp_allow_debug = true\n')).snp)).to.deep.equal([]);
+  });
 });
