@@ -63,7 +63,7 @@ function output(verified: VerifiedEvidence): Record<string, unknown> {
 export async function evidenceCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'verify') throw usageError(`unknown command "evidence ${sub ?? ''}": use verify`);
-  const { values } = parseCommandArgs(rest, {
+  const { values, positionals } = parseCommandArgs(rest, {
     tee: { type: 'string' },
     evidence: { type: 'string' },
     certs: { type: 'string', multiple: true },
@@ -74,7 +74,10 @@ export async function evidenceCommand(args: string[]): Promise<number> {
     spki: { type: 'string' },
     json: { type: 'boolean' },
     config: { type: 'string' },
-  });
+  }, true);
+  // `--certs a.pem b.der` as well as `--certs a.pem --certs b.der`: further file names follow the flag.
+  if (positionals.length > 0 && values.certs === undefined) throw usageError(`unexpected argument "${positionals[0]}"`);
+  const certificateFiles = [...(values.certs ?? []), ...positionals];
   const tee = requireOption(values.tee, '--tee');
   if (!TEES.includes(tee)) throw usageError(`--tee must be one of ${TEES.join(', ')}`);
   const evidencePath = requireOption(values.evidence, '--evidence');
@@ -84,7 +87,7 @@ export async function evidenceCommand(args: string[]): Promise<number> {
     if (!RFC3339.test(values.at) || Number.isNaN(at.getTime())) throw usageError('--at must be an RFC 3339 time such as 2025-07-01T00:00:00Z');
   }
   const bindingMatches = await expectedBinding(values);
-  const certificates = await Promise.all((values.certs ?? []).map((path) => readInput(path, '--certs')));
+  const certificates = await Promise.all(certificateFiles.map((path) => readInput(path, '--certs')));
   const content = await readInput(evidencePath, '--evidence');
   const config = cliConfig({ configFile: values.config });
 

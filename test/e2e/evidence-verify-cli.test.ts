@@ -34,8 +34,8 @@ describe('e2e: keybroker evidence verify (SNP)', function () {
   before(() => { home = makeTempDir(); });
   after(() => removeTempDir(home));
 
-  it('verifies the raw v2 Milan report with --certs (DER VCEK, PEM bundle) and prints the manifest\'s measurement and report_data', async () => {
-    const claims = json(await runCli(home, ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--certs', snp('test-vcek.der'), '--certs', snp('milan_ask_ark_asvk.pem'), ...AT, '--json']));
+  it('verifies the raw v2 Milan report with --certs FILE FILE (DER VCEK, PEM bundle) and prints the manifest\'s measurement and report_data', async () => {
+    const claims = json(await runCli(home, ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--certs', snp('test-vcek.der'), snp('milan_ask_ark_asvk.pem'), ...AT, '--json']));
     expect(claims).to.include({
       tee: 'snp', status: 'affirming', measurement: 'a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c',
       report_data: 'ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2' + '00'.repeat(32),
@@ -82,6 +82,7 @@ describe('e2e: keybroker evidence verify (SNP)', function () {
       ['evidence', 'verify', '--tee', 'sgx', '--evidence', snp('test-report.bin')],
       ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--at', 'yesterday'],
       ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--nonce', 'n'],
+      ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), 'stray'],
     ]) {
       expect((await runCli(home, args)).code, args.join(' ')).to.equal(2);
     }
