@@ -26,7 +26,7 @@ function failedWith(result: CommandResult, pattern: RegExp): void {
   expect(lines[0]).to.match(pattern);
 }
 
-describe('e2e: keybroker evidence verify (SNP)', function () {
+describe('e2e: keybroker evidence verify', function () {
   this.timeout(60_000);
   const vector = useSharedVectors(this);
   let home: string;
@@ -113,6 +113,26 @@ describe('e2e: keybroker evidence verify (SNP)', function () {
       json(await runCli(home, [...args, '--nonce', 'the-nonce', '--config', join(home, 'fake.toml')]));
       failedWith(await runCli(home, [...args, '--nonce', 'another-nonce', '--config', join(home, 'fake.toml')]), /binding/);
       failedWith(await runCli(home, [...args, '--nonce', 'the-nonce']), /is not a pinned AMD root/);
+    });
+  });
+
+  describe('TDX, through the same built-in verifier', () => {
+    const tdx = (name: string): string => join(SHARED_VECTORS_DIR, 'tdx', name);
+
+    it('verifies the dcap-qvl quote with its collateral from --collateral DIR: UpToDate, the manifest\'s mr_td and report_data', async () => {
+      const dir = join(home, 'intel');
+      mkdirSync(dir);
+      symlinkSync(tdx('dcap-qvl-tdx_quote_collateral.json'), join(dir, 'tdx-collateral-b0c06f000000.json'));
+      const claims = json(await runCli(home, ['evidence', 'verify', '--tee', 'tdx', '--evidence', tdx('dcap-qvl-tdx_quote.bin'), '--collateral', dir, ...AT]));
+      expect(claims).to.include({
+        tee: 'tdx', status: 'affirming', tcb_status: 'UpToDate',
+        mr_td: '91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7',
+        report_data: '9a9d48e7f6799642d3d1b34e1e5e1742d4bb02dd6ddd551862c1211d35c304f9eca3efdbb481601c163cf52493d6e44aed55d51ec39b7e518fadb92c2b523f20',
+      });
+    });
+
+    it('refuses the debug TD of tdx_quote_4.dat, naming the check', async () => {
+      failedWith(await runCli(home, ['evidence', 'verify', '--tee', 'tdx', '--evidence', tdx('tdx_quote_4.dat'), ...AT]), /^keybroker: attestation-failed: .*DEBUG/);
     });
   });
 });
