@@ -70,6 +70,13 @@ describe('conformance: 1.1 to 1.4 (default configuration)', function () {
       assertProblem(await attest({ nonce, csr: tee.csrPem, evidence: sampleEvidenceFor(nonce, tee.spki) }), 401, 'nonce-invalid');
     });
 
+    it('a nonce-shaped string over 512 characters is a forged nonce: 401 nonce-invalid', async function () {
+      const tee = await makeTeeKey(scratch);
+      const nonce = randomBytes(400).toString('base64url');
+      expect(nonce.length).to.be.above(512);
+      assertProblem(await attest({ nonce, csr: tee.csrPem, evidence: sampleEvidenceFor(nonce, tee.spki) }), 401, 'nonce-invalid');
+    });
+
     it('CSR before evidence: a refused key type with evidence of the wrong shape is 400 bad-csr, and the nonce stays usable', async function () {
       const refused = await makeTeeKey(scratch, 'P-521');
       const nonce = await newNonce(broker);
@@ -151,6 +158,16 @@ describe('conformance: 1.1 to 1.4 (default configuration)', function () {
         expect(leaf.publicKey.export({ type: 'spki', format: 'der' }).equals(tee.spki)).to.equal(true);
       });
     }
+  });
+
+  describe('1.2 key types outside the list: 400 bad-csr', function () {
+    it('an Ed448 key and an RSA 4096 key are told apart: Ed448 400 bad-csr, RSA 4096 (3072+) 201', async function () {
+      const refused = await makeTeeKey(scratch, 'Ed448');
+      const nonce = await newNonce(broker);
+      assertProblem(await attest({ nonce, csr: refused.csrPem, evidence: sampleEvidenceFor(nonce, refused.spki) }), 400, 'bad-csr');
+      const { tee, body } = await attestSample(broker, scratch, 'RSA-4096');
+      expect(new X509Certificate(body.certificate).publicKey.export({ type: 'spki', format: 'der' }).equals(tee.spki)).to.equal(true);
+    });
   });
 
   describe('1.4 profile as the real `openssl x509 -text` prints it', function () {

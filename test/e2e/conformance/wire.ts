@@ -104,6 +104,7 @@ export const KEY_ARGS = {
   'P-384': ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'],
   'P-521': ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'],
   Ed25519: ['-algorithm', 'ED25519'],
+  Ed448: ['-algorithm', 'ED448'],
   'RSA-4096': ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:4096'],
 } as const;
 
