@@ -49,6 +49,13 @@ describe('conformance: 1.1 to 1.4 (default configuration)', function () {
       assertProblem(await callJson(broker, '/kbs/v1/challenge', { tee: 'sample', verifier: 'no-such-verifier' }), 400, 'bad-request');
     });
 
+    it('an unknown TEE name of any length is 400 unsupported-tee, its detail not echoing the whole name', async function () {
+      const name = `tee-${'x'.repeat(1000)}`;
+      const exchange = await callJson(broker, '/kbs/v1/challenge', { tee: name });
+      assertProblem(exchange, 400, 'unsupported-tee');
+      expect(exchange.body.toString('utf8')).not.to.include(name);
+    });
+
     it('a TEE name that is not a string (an array, null) is 400 bad-request', async function () {
       assertProblem(await callJson(broker, '/kbs/v1/challenge', { tee: ['sample'] }), 400, 'bad-request');
       assertProblem(await callJson(broker, '/kbs/v1/challenge', { tee: null }), 400, 'bad-request');

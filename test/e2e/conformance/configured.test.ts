@@ -4,7 +4,7 @@
  * disabled TEE, and the default resource policy outside development mode.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { makeTempDir, removeTempDir, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
@@ -96,6 +96,18 @@ describe('conformance: configured brokers', function () {
 
   it('a known TEE that is disabled ([attestation] enable_sample = false) is 400 unsupported-tee', async function () {
     assertProblem(await callJson(sampleOff, '/kbs/v1/challenge', { tee: 'sample' }), 400, 'unsupported-tee');
+  });
+
+  it('/readyz is 503 unavailable (problem+json) while the store is gone, /healthz stays 200; ready again once it is back', async function () {
+    const data = join(sampleOff.home, 'data');
+    renameSync(data, `${data}.moved`);
+    try {
+      assertProblem(await call(sampleOff, { path: '/readyz' }), 503, 'unavailable');
+      expect((await call(sampleOff, { path: '/healthz' })).status).to.equal(200);
+    } finally {
+      renameSync(`${data}.moved`, data);
+    }
+    expect((await call(sampleOff, { path: '/readyz' })).status).to.equal(200);
   });
 
   describe('outside development mode with [attestation] enable_sample = true: the default resource policy denies sample certificates', function () {
