@@ -3,11 +3,10 @@
  * statement, against the shared default broker. Complements test/e2e/rejections.test.ts and admin-api.test.ts.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { connect } from 'node:tls';
 import { expect } from 'chai';
 import type { BrokerProcess } from '../helpers/broker-process.js';
 import { sharedAdmin, sharedBroker, type AdminCredential } from '../helpers/shared-broker.js';
-import { assertProblem, attestSample, call, callJson, certificatesIn, describe1, jsonOf, Scratch, type TlsIdentity } from './wire.js';
+import { assertProblem, attestSample, call, callJson, certificatesIn, describe1, jsonOf, rawExchange, Scratch, type TlsIdentity } from './wire.js';
 
 const MiB = 1024 * 1024;
 
@@ -59,21 +58,28 @@ describe('conformance: section 0 conventions, 1.5 order, 1.6, 1.8 (default confi
     });
   });
 
+  describe('requests the HTTP parser refuses', function () {
+    const malformed: Array<[string, string]> = [
+      ['a request line that is not HTTP', 'GARBAGE\r\n\r\n'],
+      ['a header line without a colon', 'GET /healthz HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n'],
+      ['a raw non-ASCII byte in the path', 'GET /kbs/v1/resource/a/b/\u00e9 HTTP/1.1\r\nhost: x\r\n\r\n'],
+      ['headers over the parser limit', `GET /healthz HTTP/1.1\r\nhost: x\r\nx-padding: ${'a'.repeat(20_000)}\r\n\r\n`],
+    ];
+    for (const [what, text] of malformed) {
+      it(`${what}: 400 with a bad-request problem body`, async function () {
+        const raw = await rawExchange(broker, text);
+        expect(raw).to.match(/^HTTP\/1\.1 400 /);
+        expect(raw.toLowerCase()).to.include('content-type: application/problem+json');
+        const problem = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+        expect(problem).to.include({ type: 'urn:keybroker:error:bad-request', status: 400 });
+      });
+    }
+  });
+
   describe('request body limit (default 2 MiB)', function () {
     it('a declared length over 2 MiB is 413 payload-too-large before the body is sent at all', async function () {
-      const raw = await new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: broker.port, ca: broker.bundlePem, servername: 'localhost' }, () => {
-          socket.write(`POST /kbs/v1/challenge HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${3 * MiB}\r\n\r\n{"tee":`);
-        });
-        let text = '';
-        socket.setEncoding('utf8');
-        socket.on('data', (part: string) => {
-          text += part;
-          if (text.includes('\r\n\r\n') && text.trimEnd().endsWith('}')) { socket.destroy(); resolve(text); }
-        });
-        socket.on('error', reject);
-        socket.on('close', () => resolve(text));
-      });
+      const raw = await rawExchange(broker,
+        `POST /kbs/v1/challenge HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${3 * MiB}\r\n\r\n{"tee":`);
       expect(raw).to.match(/^HTTP\/1\.1 413 /);
       expect(raw.toLowerCase()).to.include('content-type: application/problem+json');
       expect(raw).to.include('"type":"urn:keybroker:error:payload-too-large"');

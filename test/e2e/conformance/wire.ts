@@ -5,6 +5,7 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { request } from 'node:https';
+import { connect } from 'node:tls';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,24 @@ export function call(endpoint: Endpoint, { method = 'GET', path, headers = {}, b
     });
     outgoing.on('error', reject);
     outgoing.end(payload);
+  });
+}
+
+/**
+ * Writes `text` as is on a fresh TLS connection and collects what comes back until the server closes the
+ * connection or a complete problem body has arrived; for requests node:https will not send.
+ */
+export function rawExchange(endpoint: Endpoint, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: endpoint.port, ca: endpoint.bundlePem, servername: 'localhost' }, () => socket.write(text));
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (part: string) => {
+      received += part;
+      if (received.includes('\r\n\r\n') && received.trimEnd().endsWith('}')) socket.destroy();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
   });
 }
 
