@@ -4,10 +4,12 @@ import { sampleVerifier } from '../attestation/verifiers/sample.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
-import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
+import { loadDefaultPolicies } from '../policy/default-policies.js';
+import { PolicyService } from '../policy/policy-service.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { openFsStores } from '../store/fs/fs-stores.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
 export function caParameters(config: Config): CaParameters {
@@ -44,6 +46,8 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const verifiers = new VerifierRegistry();
   if (config.attestation.enableSample) verifiers.register(sampleVerifier());
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
+  const metrics = new PrometheusMetrics(() => ca.issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, notAfter: issuer.certificate.notAfter })));
+  const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,
     devMode: config.dev,
@@ -53,8 +57,10 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     verifiers,
     nonces: new NonceSealer(nonceKey),
     stores,
-    attestationPolicy: defaultAttestationPolicy({ sampleEnabled: config.attestation.enableSample }),
-    resourcePolicy: defaultResourcePolicy({ devMode: config.dev }),
+    attestationPolicy: policies.attestation,
+    resourcePolicy: policies.resource,
+    policies,
+    metrics,
     clock,
     log,
   };

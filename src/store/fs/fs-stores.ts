@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import type { Stores } from '../ports.js';
+import { FsAuditLog } from './fs-audit-log.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
+import { FsPolicyStore } from './fs-policy-store.js';
 import { FsResourceStore } from './fs-resource-store.js';
 
 async function isWritableDirectory(dir: string): Promise<boolean> {
@@ -18,10 +20,16 @@ async function isWritableDirectory(dir: string): Promise<boolean> {
 export async function openFsStores(dataDir: string): Promise<Stores> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const nonces = await FsNonceLedger.open(dataDir);
+  const audit = await FsAuditLog.open(dataDir);
   return {
     resources: new FsResourceStore(dataDir),
     nonces,
+    policies: new FsPolicyStore(dataDir),
+    audit,
     ready: () => isWritableDirectory(dataDir),
-    close: () => nonces.close(),
+    close: async () => {
+      await nonces.close();
+      await audit.close();
+    },
   };
 }
