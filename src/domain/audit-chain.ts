@@ -10,7 +10,8 @@ const canonicalize = canonicalizeModule as unknown as (value: unknown) => string
  * The canonical bytes of a record are the UTF-8 of its RFC 8785 (JCS) serialization without the `hash` member;
  * `hash` is SHA-256 of those bytes and `prev` is the previous record's `hash` (64 zeros for record 1). A line is
  * the JCS serialization of the whole record followed by "\n". Editing a record breaks its own hash (or, if the
- * hash was recomputed, the next record's `prev`); deleting, inserting or moving one breaks the `seq` sequence.
+ * hash was recomputed, the next record's `prev`); deleting, inserting or moving one breaks the `seq` sequence;
+ * a line that is not exactly the canonical form of its record (an added field, other spacing) is refused.
  */
 export interface AuditRecord {
   seq: number;
@@ -85,6 +86,7 @@ export async function verifyChain(lines: AsyncIterable<string> | Iterable<string
     const record = parseRecord(text);
     if (!record) return fail('not a well-formed audit record');
     if (record.seq !== line) return fail(`holds seq ${record.seq} where seq ${line} belongs: a record was deleted, inserted or moved`);
+    if (text !== jcs(record)) return fail('is not in canonical form (a field was added, removed or reformatted): the record was edited');
     if (recordHash(record) !== record.hash) return fail('its content does not match its hash: the record was edited');
     const expectedPrev = previous ? previous.hash : line === 1 ? GENESIS_HASH : undefined;
     if (expectedPrev !== undefined && record.prev !== expectedPrev) {

@@ -93,6 +93,14 @@ describe('store/fs/fs-audit-log and the audit hash chain', () => {
       expect(await verifyChain([intact[0]!, intact[1]!, intact[3]!, intact[2]!, intact[4]!])).to.deep.include({ ok: false, seq: 3 });
     });
 
+    it('a field added to a record (the hash does not cover unknown fields, the canonical form does)', async () => {
+      const edited = [...intact];
+      edited[1] = edited[1]!.replace('"seq":2', '"seq":2,"note":"x"');
+      const verdict = await verifyChain(edited);
+      expect(verdict).to.deep.include({ ok: false, seq: 2 });
+      expect(verdict.ok ? '' : verdict.reason).to.match(/canonical/);
+    });
+
     it('a line that is not a record', async () => {
       expect(await verifyChain([...intact.slice(0, 4), 'garbage'])).to.deep.include({ ok: false, seq: 5 });
     });
