@@ -1,5 +1,7 @@
 import Koa, { type Context } from 'koa';
 import type { TLSSocket } from 'node:tls';
+import { isKbsError } from '../domain/errors.js';
+import type { BrokerMetrics } from '../domain/metrics.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { authenticateClient, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
@@ -7,8 +9,6 @@ import { attest } from '../protocol/v1/attest.js';
 import { createChallenge } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
 import { parsePolicyKind, parsePolicyVersion, setPolicy } from '../protocol/policy-admin.js';
-import { isKbsError } from '../domain/errors.js';
-import type { BrokerMetrics } from '../domain/metrics.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
