@@ -1,4 +1,5 @@
 import { KbsError } from '../domain/errors.js';
+import { isValidSegment } from '../domain/resource-path.js';
 import { celClaims, compileExpression, evaluationFailure, policyEnvironment, type BrokerFacts, type CompiledExpression } from './cel-expression.js';
 import { requirePolicyObject } from './attestation-policy.js';
 import type { ResourcePolicy, ResourceRequest } from './policy.js';
@@ -15,15 +16,13 @@ export interface ResourcePolicyDocument {
 
 export const MAX_RULES = 256;
 
-const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
-
 /** A match pattern: three segments, each a literal path segment or `*` (exactly one segment). Undefined = `*`. */
 type Pattern = [string | undefined, string | undefined, string | undefined];
 
 function compilePattern(field: string, match: unknown): Pattern {
   if (typeof match !== 'string') throw new KbsError('bad-request', `${field}: a pattern "repository/type/tag" is required`);
   const segments = match.split('/');
-  if (segments.length !== 3 || segments.some((segment) => segment !== '*' && (!SEGMENT.test(segment) || segment.includes('..')))) {
+  if (segments.length !== 3 || segments.some((segment) => segment !== '*' && !isValidSegment(segment))) {
     throw new KbsError('bad-request', `${field}: "${match.slice(0, 200)}" is not "repository/type/tag" with path segments or "*"`);
   }
   return segments.map((segment) => (segment === '*' ? undefined : segment)) as Pattern;
