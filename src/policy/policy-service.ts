@@ -80,6 +80,19 @@ export class PolicyService {
     return new PolicyService(store, defaults, facts, inForce, metrics);
   }
 
+  /**
+   * Puts the newest stored version in force when another process stored it (replicas sharing a store call this
+   * when notified of a change, or periodically). A stored version that does not compile is reported, not used.
+   */
+  refresh(kind: PolicyKind): Promise<void> {
+    const result = this.setting.then(async () => {
+      const stored = await this.store.latest(kind);
+      if (stored && stored.version > this.inForce[kind].stored.version) this.inForce[kind] = { stored, compiled: compileStored(kind, stored, this.facts) };
+    });
+    this.setting = result.catch(() => undefined);
+    return result;
+  }
+
   /** The version in force, or version `version` (404 `not-found` when there is none). */
   async get(kind: PolicyKind, version?: number): Promise<PolicyView> {
     if (version === undefined) return view(this.inForce[kind].stored);

@@ -8,7 +8,7 @@ import { loadDefaultPolicies } from '../policy/default-policies.js';
 import { PolicyService } from '../policy/policy-service.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
-import { openFsStores } from '../store/fs/fs-stores.js';
+import { openStores } from '../store/open-stores.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
@@ -40,7 +40,7 @@ export interface Broker {
 
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
-  const stores = await openFsStores(config.store.dataDir);
+  const stores = await openStores(config.store, log);
   const { ca: initialCa, created } = await openCertificateAuthority(config, log);
   let ca = initialCa;
   const verifiers = new VerifierRegistry();

@@ -72,12 +72,21 @@ export interface AuditLog {
   append(event: Record<string, unknown>, at: Date): Promise<AuditRecord>;
 }
 
-export interface Stores {
+/** What every backend adapter provides (contract: test/contract/store-contract.ts). */
+export interface CoreStores {
   resources: ResourceStore;
   nonces: NonceLedger;
-  policies: PolicyStore;
-  audit: AuditLog;
   /** True when the store can serve requests (for /readyz). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Everything the broker stores. Policies and the audit log have a file adapter only so far; with the PostgreSQL
+ * backend they are kept per replica under the data directory until their PostgreSQL adapter exists
+ * (see src/store/open-stores.ts).
+ */
+export interface Stores extends CoreStores {
+  policies: PolicyStore;
+  audit: AuditLog;
 }

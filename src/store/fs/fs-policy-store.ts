@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PolicyStore, PolicyVersion } from '../ports.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { syncDirectory, writeFileAtomic } from './atomic-write.js';
 import { SerialQueue } from './serial-queue.js';
 
 const KIND = /^[a-z][a-z0-9-]{0,31}$/;
@@ -9,8 +10,9 @@ const VERSION_FILE = /^(\d{8})\.json$/;
 
 /**
  * Policy versions as files: `<data>/policies/<kind>/<version, 8 digits>.json`, each holding one PolicyVersion,
- * written atomically and never rewritten. One process owns the data directory, so a queue per kind keeps
- * version numbers distinct.
+ * written completely to a temp file and then linked to its name, which fails when the name exists: a version
+ * is never overwritten, also when several processes share the directory (the loser takes the next number).
+ * Within a process a queue per kind keeps appends in order.
  */
 export class FsPolicyStore implements PolicyStore {
   private readonly queue = new SerialQueue();
@@ -38,6 +40,8 @@ export class FsPolicyStore implements PolicyStore {
   }
 
   async latest(kind: string): Promise<PolicyVersion | undefined> {
+    // Read the directory again: another process sharing it may have stored newer versions.
+    this.latestNumber.delete(kind);
     const newest = await this.newestNumber(kind);
     return newest === 0 ? undefined : this.get(kind, newest);
   }
@@ -55,12 +59,26 @@ export class FsPolicyStore implements PolicyStore {
   append(kind: string, text: string, author: string, at: Date): Promise<PolicyVersion> {
     return this.queue.run(kind, async () => {
       const dir = this.dir(kind);
-      const version = (await this.newestNumber(kind)) + 1;
-      const stored: PolicyVersion = { version, text, author, created_at: at.toISOString() };
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(join(dir, `${String(version).padStart(8, '0')}.json`), `${JSON.stringify(stored)}\n`, 0o600);
-      this.latestNumber.set(kind, version);
-      return stored;
+      for (;;) {
+        const version = (await this.newestNumber(kind)) + 1;
+        const stored: PolicyVersion = { version, text, author, created_at: at.toISOString() };
+        const temp = join(dir, `.${version}.${randomBytes(6).toString('hex')}.tmp`);
+        await writeFileAtomic(temp, `${JSON.stringify(stored)}\n`, 0o600);
+        try {
+          await link(temp, join(dir, `${String(version).padStart(8, '0')}.json`));
+        } catch (error) {
+          if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+          // Another process stored this number first: read the directory again.
+          this.latestNumber.delete(kind);
+          continue;
+        } finally {
+          await rm(temp, { force: true });
+        }
+        await syncDirectory(dir);
+        this.latestNumber.set(kind, version);
+        return stored;
+      }
     });
   }
 }

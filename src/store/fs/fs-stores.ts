@@ -16,15 +16,20 @@ async function isWritableDirectory(dir: string): Promise<boolean> {
   }
 }
 
+/** Policy versions and the audit log under the data directory (created, mode 0700, when missing). */
+export async function openFsPolicyAndAudit(dataDir: string, auditFileName?: string): Promise<{ policies: FsPolicyStore; audit: FsAuditLog }> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  return { policies: new FsPolicyStore(dataDir), audit: await FsAuditLog.open(dataDir, auditFileName) };
+}
+
 /** The embedded store: everything under one data directory, created (mode 0700) when missing. */
 export async function openFsStores(dataDir: string): Promise<Stores> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { policies, audit } = await openFsPolicyAndAudit(dataDir);
   const nonces = await FsNonceLedger.open(dataDir);
-  const audit = await FsAuditLog.open(dataDir);
   return {
     resources: new FsResourceStore(dataDir),
     nonces,
-    policies: new FsPolicyStore(dataDir),
+    policies,
     audit,
     ready: () => isWritableDirectory(dataDir),
     close: async () => {

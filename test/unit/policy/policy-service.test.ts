@@ -88,6 +88,18 @@ describe('policy/policy-service with the file policy store', () => {
     expect(await service.get('resource')).to.deep.equal(newest.after);
   });
 
+  it('two processes sharing the directory never overwrite a version, and refresh() puts the other\'s newest in force', async () => {
+    const [one, two] = [await open(), await open()];
+    await one.set('resource', PROD_ONLY_SNP, 'alice', at(1));
+    const second = await two.set('resource', PROD_NOBODY, 'bob', at(2));
+    expect(second.after.version).to.equal(2);
+    expect(await one.get('resource', 1)).to.deep.include({ updated_by: 'alice' });
+    expect(one.resource.evaluate(requestFor('prod/key/db', claimsFor('snp'))).allow).to.equal(true);
+    await one.refresh('resource');
+    expect(await one.get('resource')).to.deep.include({ version: 2, updated_by: 'bob' });
+    expect(one.resource.evaluate(requestFor('prod/key/db', claimsFor('snp'))).allow).to.equal(false);
+  });
+
   it('stores each version as a 0600 file holding text, author and time', async () => {
     const service = await open();
     await service.set('resource', PROD_ONLY_SNP, 'alice', at(1));
