@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { KbsError } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
 import type { BrokerMetrics } from '../domain/metrics.js';
 import type { PolicyStore, PolicyVersion } from '../store/ports.js';
 import { compileAttestationPolicy } from './attestation-policy.js';
@@ -91,6 +92,17 @@ export class PolicyService {
     });
     this.setting = result.catch(() => undefined);
     return result;
+  }
+
+  /** Calls `refresh` for every kind every `intervalMs` (replicas sharing a store); returns the function that stops it. */
+  watch(intervalMs: number, log: Logger): () => void {
+    const timer = setInterval(() => {
+      for (const kind of POLICY_KINDS) {
+        this.refresh(kind).catch((error: unknown) => log.error('policy refresh failed; keeping the policy in force', { kind, error: error instanceof Error ? error.message : String(error) }));
+      }
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** The version in force, or version `version` (404 `not-found` when there is none). */

@@ -2,10 +2,12 @@
 import { expect } from 'chai';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { silentLogger } from '../../../src/domain/logger.js';
 import { noMetrics } from '../../../src/domain/metrics.js';
 import { loadDefaultPolicies } from '../../../src/policy/default-policies.js';
 import { PolicyService } from '../../../src/policy/policy-service.js';
 import { FsPolicyStore } from '../../../src/store/fs/fs-policy-store.js';
+import { eventually } from '../../helpers/eventually.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 import { claimsFor, DEV, requestFor } from './policy-fixtures.js';
 
@@ -98,6 +100,17 @@ describe('policy/policy-service with the file policy store', () => {
     await one.refresh('resource');
     expect(await one.get('resource')).to.deep.include({ version: 2, updated_by: 'bob' });
     expect(one.resource.evaluate(requestFor('prod/key/db', claimsFor('snp'))).allow).to.equal(false);
+  });
+
+  it('watch() refreshes every kind until stopped', async () => {
+    const [one, two] = [await open(), await open()];
+    const stop = one.watch(20, silentLogger);
+    try {
+      await two.set('attestation', { allow: 'tee == "snp"' }, 'bob', at(1));
+      await eventually(async () => (await one.get('attestation')).version === 1, { intervalMs: 20 });
+    } finally {
+      stop();
+    }
   });
 
   it('stores each version as a 0600 file holding text, author and time', async () => {
