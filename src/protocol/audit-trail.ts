@@ -32,11 +32,16 @@ export async function recordRequired(context: AuditContext, event: AuditEvent): 
   }
 }
 
-/** Records an event without holding up the answer (denials, failed attestations); a failed write is logged. */
-export function recordBestEffort(context: AuditContext, event: AuditEvent): void {
-  context.stores.audit.append(event, context.clock()).catch((error: unknown) => {
+/**
+ * Records an event that must not change the answer (denials, failed attestations): resolves once the record is
+ * durable, or once a failed write was logged. Awaiting it keeps the log in step with what clients were told.
+ */
+export async function recordBestEffort(context: AuditContext, event: AuditEvent): Promise<void> {
+  try {
+    await context.stores.audit.append(event, context.clock());
+  } catch (error) {
     context.log.error('audit log write failed', { event: event.type, error: error instanceof Error ? error.message : String(error) });
-  });
+  }
 }
 
 /** A CA lifecycle step (prepare, activate, retire, taint, revoke, ...) for the audit log; durable when it resolves. */

@@ -56,7 +56,7 @@ export async function attest(context: BrokerContext, body: unknown): Promise<Att
   } catch (error) {
     const reason = isKbsError(error) ? error.code : 'internal-error';
     context.metrics.attestation(attempt.tee, attempt.verifier, reason);
-    recordBestEffort(context, { type: 'attestation', outcome: 'failure', tee: attempt.tee, verifier: attempt.verifier, reason });
+    await recordBestEffort(context, { type: 'attestation', outcome: 'failure', tee: attempt.tee, verifier: attempt.verifier, reason });
     throw error;
   }
 }

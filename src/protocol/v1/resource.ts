@@ -18,7 +18,7 @@ export async function readResource(context: BrokerContext, client: ClientIdentit
   const audited = { serial: client.serial, spiffe_id: client.principal.spiffeId, path: resource.path, rule: decision.rule, policy_version: decision.policyVersion ?? 0 };
   if (!decision.allow) {
     context.log.info('resource denied', { path: resource.path, serial: client.serial, rule: decision.rule, ...(decision.reason ? { reason: decision.reason } : {}) });
-    recordBestEffort(context, { type: 'resource', outcome: 'denied', ...audited });
+    await recordBestEffort(context, { type: 'resource', outcome: 'denied', ...audited });
     throw new KbsError('policy-denied', 'the resource policy denied this request');
   }
   const value = await context.stores.resources.get(resource.path);
