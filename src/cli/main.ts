@@ -6,6 +6,7 @@ import { caCommand } from './ca-commands.js';
 import { certCommand } from './cert-show.js';
 import { CliError } from './cli-error.js';
 import { clientCommand } from './client-commands.js';
+import { evidenceCommand } from './evidence-commands.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage: keybroker <command>
@@ -22,6 +23,8 @@ const USAGE = `usage: keybroker <command>
   admin get-policy --url URL --admin DIR [--cacert FILE] [--version N] attestation|resource
   admin set-policy --url URL --admin DIR [--cacert FILE] [--file F] attestation|resource  (JSON, or CEL for attestation)
   audit verify [--from N] [--file F] [--json]          check the audit log's hash chain; exit 1 at the first broken record
+  evidence verify --tee snp|tdx --evidence FILE [--certs FILE ...] [--collateral DIR] [--at RFC3339]
+                  [--report-data HEX | --nonce N --spki FILE] [--json] [--config FILE]   verify evidence offline
 `;
 
 /** Runs one CLI command and returns its exit code: 0 success, 1 failure, 2 usage. One clear line on stderr otherwise. */
@@ -35,6 +38,7 @@ export async function main(args: string[]): Promise<number> {
       case 'admin': return await adminCommand(rest);
       case 'cert': return await certCommand(rest);
       case 'audit': return await auditCommand(rest);
+      case 'evidence': return await evidenceCommand(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
