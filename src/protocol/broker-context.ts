@@ -1,7 +1,9 @@
 import type { VerifierRegistry } from '../attestation/registry.js';
 import type { Logger } from '../domain/logger.js';
+import type { BrokerMetrics } from '../domain/metrics.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
 import type { AttestationPolicy, ResourcePolicy } from '../policy/policy.js';
+import type { PolicyService } from '../policy/policy-service.js';
 import type { Stores } from '../store/ports.js';
 import type { NonceSealer } from './sealed-nonce.js';
 
@@ -18,6 +20,9 @@ export interface BrokerContext {
   stores: Stores;
   attestationPolicy: AttestationPolicy;
   resourcePolicy: ResourcePolicy;
+  /** The versioned policies behind `attestationPolicy` and `resourcePolicy` (admin API). */
+  policies: PolicyService;
+  metrics: BrokerMetrics;
   clock(): Date;
   log: Logger;
 }

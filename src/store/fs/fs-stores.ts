@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import type { Stores } from '../ports.js';
+import { FsAuditLog } from './fs-audit-log.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
+import { FsPolicyStore } from './fs-policy-store.js';
 import { FsResourceStore } from './fs-resource-store.js';
 
 async function isWritableDirectory(dir: string): Promise<boolean> {
@@ -14,14 +16,25 @@ async function isWritableDirectory(dir: string): Promise<boolean> {
   }
 }
 
+/** Policy versions and the audit log under the data directory (created, mode 0700, when missing). */
+export async function openFsPolicyAndAudit(dataDir: string, auditFileName?: string): Promise<{ policies: FsPolicyStore; audit: FsAuditLog }> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  return { policies: new FsPolicyStore(dataDir), audit: await FsAuditLog.open(dataDir, auditFileName) };
+}
+
 /** The embedded store: everything under one data directory, created (mode 0700) when missing. */
 export async function openFsStores(dataDir: string): Promise<Stores> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { policies, audit } = await openFsPolicyAndAudit(dataDir);
   const nonces = await FsNonceLedger.open(dataDir);
   return {
     resources: new FsResourceStore(dataDir),
     nonces,
+    policies,
+    audit,
     ready: () => isWritableDirectory(dataDir),
-    close: () => nonces.close(),
+    close: async () => {
+      await nonces.close();
+      await audit.close();
+    },
   };
 }
