@@ -7,18 +7,32 @@ import type { ClientKeyType } from '../pki/create-csr.js';
 import { parseCommandArgs, requireOption } from './args.js';
 import { usageError } from './cli-error.js';
 import { writeCredentialDirectory } from './ca-commands.js';
+import { attestV0Command, getV0Command } from './client-v0-commands.js';
 import { tlsFromFiles } from './credential-files.js';
 
 const KEY_TYPES: ClientKeyType[] = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-3072'];
+
+/** `--protocol v1` (certificate, the default) or `v0` (trustee protocol 0.4.0, token). */
+function protocolOf(value: string | undefined): 'v0' | 'v1' {
+  if (value === undefined || value === 'v1') return 'v1';
+  if (value === 'v0') return 'v0';
+  throw usageError('--protocol must be v1 or v0');
+}
 
 async function attestCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, {
     url: { type: 'string' }, tee: { type: 'string' }, out: { type: 'string' }, cacert: { type: 'string' },
     'key-type': { type: 'string' }, measurement: { type: 'string' }, verifier: { type: 'string' }, json: { type: 'boolean' },
+    protocol: { type: 'string' },
   });
   const url = requireOption(values.url, '--url');
   const tee = requireOption(values.tee, '--tee');
   const out = requireOption(values.out, '--out');
+  const protocol = protocolOf(values.protocol);
+  if (protocol === 'v0') {
+    if (tee !== 'sample') throw usageError(`this CLI attests with the sample TEE only; "${tee}" needs the attester of its hardware`);
+    return attestV0Command({ url, tee, out, cacert: values.cacert, keyType: values['key-type'], measurement: values.measurement, json: values.json === true });
+  }
   const keyType = (values['key-type'] ?? 'ec-p256') as ClientKeyType;
   if (!KEY_TYPES.includes(keyType)) throw usageError(`--key-type must be one of ${KEY_TYPES.join(', ')}`);
   if (tee !== 'sample') throw usageError(`this CLI attests with the sample TEE only; "${tee}" needs the attester of its hardware`);
@@ -35,10 +49,11 @@ async function attestCommand(args: string[]): Promise<number> {
 }
 
 async function getCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { url: { type: 'string' }, 'cert-dir': { type: 'string' }, cacert: { type: 'string' }, out: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(args, { url: { type: 'string' }, 'cert-dir': { type: 'string' }, cacert: { type: 'string' }, out: { type: 'string' }, protocol: { type: 'string' } }, true);
   const url = requireOption(values.url, '--url');
   const certDir = requireOption(values['cert-dir'], '--cert-dir');
   if (positionals.length !== 1) throw usageError('give exactly one resource path: repository/type/tag');
+  if (protocolOf(values.protocol) === 'v0') return getV0Command({ url, certDir, cacert: values.cacert, path: positionals[0]! });
   const value = await getResource(url, positionals[0]!, await tlsFromFiles({ cacert: values.cacert, credentialDir: certDir }));
   process.stdout.write(value);
   return 0;

@@ -1,3 +1,5 @@
+import type { IdentityProviderConfig } from './admin-config.js';
+
 /** The one typed configuration, after the TOML file and the environment were merged and validated. */
 export interface ListenAddress {
   host: string;
@@ -28,6 +30,16 @@ export interface Config {
     nonceTtlSeconds: number;
     /** The sample TEE: on in development mode unless configured off; off otherwise unless configured on. */
     enableSample: boolean;
+  };
+  /** The trustee protocol (PROTOCOL.md 2). */
+  v0: {
+    sessionTtlSeconds: number;
+    allowRsa1_5: boolean;
+  };
+  /** Admin bearer tokens (PROTOCOL.md 1.8): the `role` claim value and the providers whose tokens count. */
+  admin: {
+    role: string;
+    identityProviders: IdentityProviderConfig[];
   };
   store: {
     backend: 'fs';

@@ -6,7 +6,10 @@ import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
 import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { AdminTokenVerifier } from '../protocol/admin-bearer.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
+import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
+import { loadIdentityProviders } from './identity-providers.js';
 import { openFsStores } from '../store/fs/fs-stores.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
@@ -44,6 +47,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const verifiers = new VerifierRegistry();
   if (config.attestation.enableSample) verifiers.register(sampleVerifier());
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
+  let tokenKeys = await openTokenSigningKeys(config.ca.dir, config.dev);
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,
     devMode: config.dev,
@@ -57,12 +61,15 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     resourcePolicy: defaultResourcePolicy({ devMode: config.dev }),
     clock,
     log,
+    adminTokens: new AdminTokenVerifier(await loadIdentityProviders(config.admin.identityProviders), config.admin.role),
+    v0: { sessionTtlSeconds: config.v0.sessionTtlSeconds, allowRsa1_5: config.v0.allowRsa1_5, tokenKeys: () => tokenKeys },
   };
   return {
     context,
     caCreated: created,
     async reloadCa() {
       ca = await loadCertificateAuthority(config.ca.dir, caParameters(config), clock());
+      tokenKeys = await loadTokenSigningKeys(config.ca.dir);
       return ca;
     },
     close: () => stores.close(),

@@ -3,6 +3,7 @@ import { access, mkdir, stat } from 'node:fs/promises';
 import type { Stores } from '../ports.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
 import { FsResourceStore } from './fs-resource-store.js';
+import { FsV0SessionStore } from './fs-v0-sessions.js';
 
 async function isWritableDirectory(dir: string): Promise<boolean> {
   try {
@@ -21,6 +22,7 @@ export async function openFsStores(dataDir: string): Promise<Stores> {
   return {
     resources: new FsResourceStore(dataDir),
     nonces,
+    v0Sessions: await FsV0SessionStore.open(dataDir),
     ready: () => isWritableDirectory(dataDir),
     close: () => nonces.close(),
   };
