@@ -2,7 +2,8 @@ import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
-import { loadTokenSigningKeys, openTokenSigningKeys, rotateTokenSigningKey } from '../../../src/pki/token-signing-key.js';
+import { initCertificateAuthority } from '../../../src/pki/ca-home.js';
+import { loadTokenSigningKeys, openTokenSigningKeys, rotateTokenSigningKey, tokenSigningKeyExists } from '../../../src/pki/token-signing-key.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
 
 describe('token signing key', () => {
@@ -19,6 +20,13 @@ describe('token signing key', () => {
     expect(keys.jwks.keys[0]).to.include({ kid: keys.current.kid, alg: 'ES256', kty: 'EC', crv: 'P-256' });
     expect(keys.jwks.keys[0]).not.to.have.property('d');
     expect((await openTokenSigningKeys(dir(), true)).current.kid).to.equal(keys.current.kid);
+  });
+
+  it('is made by `ca init` together with the CA', async () => {
+    const caDir = join(dir(), 'ca');
+    await initCertificateAuthority(caDir, { trustDomain: 'keybroker.test', rootTtlSeconds: 86400 * 10, issuerTtlSeconds: 86400 * 5, serverTtlSeconds: 86400 });
+    expect(await tokenSigningKeyExists(caDir)).to.equal(true);
+    expect((await openTokenSigningKeys(caDir, false)).jwks.keys).to.have.length(1);
   });
 
   it('rotation keeps exactly one previous key, whose tokens still verify against the published set', async () => {
