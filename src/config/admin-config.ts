@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ADMIN_TOKEN_ALGORITHMS, type AdminTokenAlgorithm } from '../protocol/admin-bearer.js';
+import { ADMIN_TOKEN_ALGORITHMS, type AdminTokenAlgorithm } from '../domain/admin-token.js';
 import { ConfigError } from './config-error.js';
 import { describeValue, type ValueReader } from './config-values.js';
 

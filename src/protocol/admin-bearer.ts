@@ -1,9 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AdminTokenAlgorithm } from '../domain/admin-token.js';
 import { KbsError } from '../domain/errors.js';
-
-export const ADMIN_TOKEN_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
-export type AdminTokenAlgorithm = (typeof ADMIN_TOKEN_ALGORITHMS)[number];
 
 /** A configured issuer of admin bearer tokens (`[[admin.identity_provider]]`). */
 export interface IdentityProvider {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify, SignJWT, type JWK } from 'jose';
+import { createLocalJWKSet, jwtVerify, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Claims } from '../../domain/claims.js';
 import type { TokenSigningKeys } from '../../pki/token-signing-key.js';
 import { TrusteeError } from './trustee-errors.js';
@@ -29,13 +29,25 @@ export async function issueV0Token(keys: TokenSigningKeys, claims: Omit<V0TokenC
     .sign(keys.current.privateKey);
 }
 
+/** One key set per loaded set of signing keys: jose keeps the imported keys inside it. */
+const keySets = new WeakMap<TokenSigningKeys, JWTVerifyGetKey>();
+
+function keySetOf(keys: TokenSigningKeys): JWTVerifyGetKey {
+  let keySet = keySets.get(keys);
+  if (!keySet) {
+    keySet = createLocalJWKSet(keys.jwks);
+    keySets.set(keys, keySet);
+  }
+  return keySet;
+}
+
 /**
  * Verifies a token of this broker: ES256 only (so `none` and HMAC are refused), signed by the current or the
  * previous key, issued by this trust domain, unexpired at `now`. Anything else is 401.
  */
 export async function verifyV0Token(token: string, keys: TokenSigningKeys, trustDomain: string, now: Date): Promise<V0TokenClaims> {
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks), {
+    const { payload } = await jwtVerify(token, keySetOf(keys), {
       algorithms: ['ES256'],
       issuer: tokenIssuer(trustDomain),
       currentDate: now,
