@@ -1,7 +1,6 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { exportJWK, flattenedDecrypt, type FlattenedJWE, type JWK } from 'jose';
-import { v0BindingDigest, v0ReportData } from '../../protocol/v0/binding.js';
-import type { HashAlgorithm } from '../../protocol/v0/hash-algorithm.js';
+import { v0BindingDigest, v0ReportData, type V0HashAlgorithm } from '../../attestation/binding.js';
 import type { Attester } from '../attesters.js';
 import { httpsRequestBuffer, KbsClientError, type HttpsResponse, type TlsIdentity } from '../https-request.js';
 
@@ -17,7 +16,7 @@ export interface V0Session {
   /** `kbs-session-id=<value>`, as sent back in the Cookie header. */
   cookie: string;
   nonce: string;
-  hashAlgorithm: HashAlgorithm;
+  hashAlgorithm: V0HashAlgorithm;
 }
 
 export interface V0Attestation {
@@ -55,7 +54,7 @@ export async function v0Auth(url: string, tee: string, tls: TlsIdentity = {}, ex
   const answer = JSON.parse(response.body.toString('utf8')) as { nonce: string; 'extra-params': unknown };
   const selected = typeof answer['extra-params'] === 'object' && answer['extra-params'] !== null
     ? (answer['extra-params'] as Record<string, unknown>)['selected-hash-algorithm'] : undefined;
-  const hashAlgorithm = (typeof selected === 'string' ? selected : 'sha384') as HashAlgorithm;
+  const hashAlgorithm = (typeof selected === 'string' ? selected : 'sha384') as V0HashAlgorithm;
   return { base, tls, cookie, nonce: answer.nonce, hashAlgorithm };
 }
 

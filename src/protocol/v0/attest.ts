@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
+import { v0BindingDigest, v0ReportDataMatches } from '../../attestation/binding.js';
 import type { Claims } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
 import { IDENTITY_SEGMENT, teeSpiffeId } from '../../domain/identity.js';
 import type { BrokerContext } from '../broker-context.js';
 import { requireObject, requireString } from '../json-fields.js';
 import { defaultIdentity, parseInitData } from '../v1/attest.js';
-import { v0BindingDigest, v0ReportDataMatches } from './binding.js';
 import { openSession } from './session.js';
 import { parseTeePubkey } from './tee-pubkey.js';
 import { issueV0Token, tokenIssuer } from './token.js';

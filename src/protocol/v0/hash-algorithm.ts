@@ -1,7 +1,5 @@
+import type { V0HashAlgorithm as HashAlgorithm } from '../../attestation/binding.js';
 import { KbsError } from '../../domain/errors.js';
-
-/** Hash algorithms of the trustee binding, spelled as trustee spells them in `extra-params`. */
-export type HashAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
 export const DEFAULT_HASH_ALGORITHM: HashAlgorithm = 'sha384';
 const KNOWN: readonly HashAlgorithm[] = ['sha384', 'sha512', 'sha256'];
