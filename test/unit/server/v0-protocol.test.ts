@@ -170,6 +170,20 @@ describe('v0: trustee protocol 0.4.0', function () {
       expectTrusteeError(await v0PostAttest(target, cookie, v0AttestBody(nonce, key.jwk, v0SampleEvidence(v0Digest(other.jwk, nonce)))), 403, 'AttestationError');
     });
 
+    it('attestation policy deny: 403, and the session can attest once the policy allows', async () => {
+      const { cookie, nonce } = await v0Auth(target);
+      const key = await v0Key();
+      const body = v0AttestBody(nonce, key.jwk, v0SampleEvidence(v0Digest(key.jwk, nonce)));
+      const policy = broker.context.attestationPolicy;
+      broker.context.attestationPolicy = { evaluate: () => ({ allow: false, reason: 'test says no' }) };
+      try {
+        expectTrusteeError(await v0PostAttest(target, cookie, body), 403, 'AttestationError');
+      } finally {
+        broker.context.attestationPolicy = policy;
+      }
+      expect((await v0PostAttest(target, cookie, body)).status).to.equal(200);
+    });
+
     it('a malformed attest body or tee-pubkey: 400', async () => {
       const { cookie, nonce } = await v0Auth(target);
       expectTrusteeError(await v0PostAttest(target, cookie, { 'runtime-data': { nonce } }), 400, 'AttestationError');
