@@ -7,13 +7,13 @@ import { describeValue, type ValueReader } from './config-values.js';
 export interface IdentityProviderConfig {
   name: string;
   /** Exactly one key source: a PEM public key file, a JWKS file, or a JWKS https URL. */
-  source: { publicKeyFile: string } | { jwksFile: string } | { jwksUrl: string };
+  source: { publicKeyFile: string } | { jwksFile: string } | { jwksUrl: string; caFile?: string };
   algorithms: AdminTokenAlgorithm[];
   issuer?: string;
   audience?: string;
 }
 
-const PROVIDER_KEYS = ['name', 'public_key_file', 'jwks_file', 'jwks_url', 'algorithms', 'issuer', 'audience'];
+const PROVIDER_KEYS = ['name', 'public_key_file', 'jwks_file', 'jwks_url', 'jwks_ca_file', 'algorithms', 'issuer', 'audience'];
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** The admin role is compared verbatim with the token's `role` claim. */
 export const readRole: ValueReader<string> = (value, key) => {
@@ -53,8 +53,11 @@ function readProvider(value: unknown, key: string, home: string, names: Set<stri
     throw new ConfigError(key, 'needs exactly one of public_key_file, jwks_file, jwks_url');
   }
   if (jwksUrl !== undefined && !/^https:\/\/[^\s]+$/.test(jwksUrl)) throw new ConfigError(`${key} jwks_url`, 'must be an https:// URL');
+  const caFile = optionalText(table, 'jwks_ca_file', key);
+  if (caFile !== undefined && jwksUrl === undefined) throw new ConfigError(`${key} jwks_ca_file`, 'is only used with jwks_url');
   const source = publicKeyFile !== undefined ? { publicKeyFile: resolve(home, publicKeyFile) }
-    : jwksFile !== undefined ? { jwksFile: resolve(home, jwksFile) } : { jwksUrl: jwksUrl! };
+    : jwksFile !== undefined ? { jwksFile: resolve(home, jwksFile) }
+    : { jwksUrl: jwksUrl!, ...(caFile !== undefined ? { caFile: resolve(home, caFile) } : {}) };
   const issuer = optionalText(table, 'issuer', key);
   const audience = optionalText(table, 'audience', key);
   return { name, source, algorithms: readAlgorithms(table.algorithms, key), ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };

@@ -13,6 +13,12 @@ export interface IdentityProvider {
   audience?: string;
 }
 
+/** The provider, not the token, failed: its JWKS URL did not answer, or answered something that is no key set. */
+function providerFailed(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return true;
+  return error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || error.code === 'ERR_JOSE_GENERIC';
+}
+
 function hasRole(payload: JWTPayload, role: string): boolean {
   const claim = payload.role;
   return claim === role || (Array.isArray(claim) && claim.includes(role));
@@ -21,7 +27,8 @@ function hasRole(payload: JWTPayload, role: string): boolean {
 /**
  * Admin bearer JWTs (PROTOCOL.md 1.8 and 2): a token some configured provider signed, unexpired, with the
  * provider's issuer and audience when configured. No provider accepts it (or none is configured): 401
- * `admin-auth-required`; accepted without the admin `role`: 403 `admin-forbidden`.
+ * `admin-auth-required`, or 503 `unavailable` when a provider that might have could not be asked for its keys;
+ * accepted without the admin `role`: 403 `admin-forbidden`.
  */
 export class AdminTokenVerifier {
   constructor(private readonly providers: readonly IdentityProvider[], private readonly role: string) {}
@@ -29,6 +36,7 @@ export class AdminTokenVerifier {
   /** The admin's name for logs: `<provider>/<sub>`. */
   async authenticate(token: string, now: Date): Promise<string> {
     if (this.providers.length === 0) throw new KbsError('admin-auth-required', 'bearer tokens are not accepted: no identity provider is configured');
+    const unreachable: string[] = [];
     for (const provider of this.providers) {
       let payload: JWTPayload;
       try {
@@ -40,13 +48,13 @@ export class AdminTokenVerifier {
           ...(provider.audience ? { audience: provider.audience } : {}),
         }));
       } catch (error) {
-        // A JWKS URL that cannot be reached is the provider's failure, not the caller's.
-        if (error instanceof joseErrors.JWKSTimeout) throw new KbsError('unavailable', `identity provider "${provider.name}" did not answer`);
+        if (providerFailed(error)) unreachable.push(provider.name);
         continue;
       }
       if (!hasRole(payload, this.role)) throw new KbsError('admin-forbidden', `the token has no "${this.role}" role`);
       return `${provider.name}/${typeof payload.sub === 'string' ? payload.sub : 'unknown'}`;
     }
+    if (unreachable.length > 0) throw new KbsError('unavailable', `identity provider ${unreachable.map((name) => `"${name}"`).join(', ')} could not be asked for its keys`);
     throw new KbsError('admin-auth-required', 'the bearer token is not accepted by any configured identity provider');
   }
 }

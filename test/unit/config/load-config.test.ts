@@ -52,7 +52,7 @@ describe('loadConfig', () => {
         '[v0]', 'session_ttl_seconds = 60', 'allow_rsa1_5 = true',
         '[admin]', 'role = "kbs-admin"',
         '[[admin.identity_provider]]', 'name = "corp"', 'public_key_file = "idp/corp.pem"', 'algorithms = ["ES256"]', 'issuer = "https://idp"', 'audience = "kbs"',
-        '[[admin.identity_provider]]', 'name = "sso"', 'jwks_url = "https://sso.example/jwks.json"',
+        '[[admin.identity_provider]]', 'name = "sso"', 'jwks_url = "https://sso.example/jwks.json"', 'jwks_ca_file = "idp/ca.pem"',
       ].join('\n'));
       const config = loadConfig({ home: home(), dev: false, env: {} });
       expect(config.v0).to.deep.equal({ sessionTtlSeconds: 60, allowRsa1_5: true });
@@ -60,7 +60,7 @@ describe('loadConfig', () => {
         role: 'kbs-admin',
         identityProviders: [
           { name: 'corp', source: { publicKeyFile: join(home(), 'idp/corp.pem') }, algorithms: ['ES256'], issuer: 'https://idp', audience: 'kbs' },
-          { name: 'sso', source: { jwksUrl: 'https://sso.example/jwks.json' }, algorithms: ['EdDSA', 'ES256', 'RS256'] },
+          { name: 'sso', source: { jwksUrl: 'https://sso.example/jwks.json', caFile: join(home(), 'idp/ca.pem') }, algorithms: ['EdDSA', 'ES256', 'RS256'] },
         ],
       });
     });
@@ -233,6 +233,7 @@ describe('loadConfig', () => {
       ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\njwks_url = "https://x/j"', '[admin] identity_provider[0]', 'needs exactly one of'],
       ['[[admin.identity_provider]]\nname = "a"\njwks_url = "http://idp/jwks"', '[admin] identity_provider[0] jwks_url', 'must be an https:// URL'],
       ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\nalgorithms = ["HS256"]', '[admin] identity_provider[0] algorithms', 'must be a non-empty array of "EdDSA", "ES256", "RS256"'],
+      ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\njwks_ca_file = "ca.pem"', '[admin] identity_provider[0] jwks_ca_file', 'is only used with jwks_url'],
       ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\nscope = "x"', '[admin] identity_provider[0] scope', 'unknown key'],
       ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\n[[admin.identity_provider]]\nname = "a"\njwks_file = "k"', '[admin] identity_provider[1] name', 'is used by another identity provider'],
       ['[server]\nlisen = "127.0.0.1:1"', '[server] lisen', 'unknown key (known: listen, '],

@@ -1,8 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
+import { exportJWK, SignJWT } from 'jose';
+import { initCertificateAuthority } from '../../../src/pki/ca-home.js';
 import { AdminTokenVerifier, bearerToken } from '../../../src/protocol/admin-bearer.js';
 import type { KbsError } from '../../../src/domain/errors.js';
 import { loadIdentityProviders } from '../../../src/server/identity-providers.js';
@@ -34,6 +37,37 @@ describe('admin identity providers', () => {
     failure = undefined;
     await esVerifier.authenticate(withoutExp, new Date()).catch((error: unknown) => { failure = error; });
     expect((failure as KbsError).code).to.equal('admin-auth-required');
+  });
+
+  async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+    try {
+      await promise;
+      return undefined;
+    } catch (error) {
+      return (error as KbsError).code;
+    }
+  }
+
+  it('a JWKS URL behind a private CA (jwks_ca_file): keys fetched over HTTPS; unreachable or untrusted is 503', async () => {
+    const ca = await initCertificateAuthority(join(dir(), 'ca'), { trustDomain: 'idp.test', rootTtlSeconds: 864000, issuerTtlSeconds: 432000, serverTtlSeconds: 86400 });
+    await writeFile(join(dir(), 'idp-ca.pem'), ca.bundlePem);
+    const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'k1', alg: 'ES256' }] });
+    const server = createServer({ key: ca.server.keyPem, cert: ca.server.certificatePem }, (request, response) => {
+      response.writeHead(request.url === '/jwks.json' ? 200 : 404, { 'content-type': 'application/json' }).end(jwks);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+    const token = await new SignJWT({ role: 'admin', sub: 'bob' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('5m').sign(signing.privateKey);
+    const trusting = () => loadIdentityProviders([{ name: 'sso', source: { jwksUrl, caFile: join(dir(), 'idp-ca.pem') }, algorithms: ['ES256'] }]);
+    try {
+      expect(await new AdminTokenVerifier(await trusting(), 'admin').authenticate(token, new Date())).to.equal('sso/bob');
+      const untrusting = await loadIdentityProviders([{ name: 'sso', source: { jwksUrl }, algorithms: ['ES256'] }]);
+      expect(await codeOf(new AdminTokenVerifier(untrusting, 'admin').authenticate(token, new Date()))).to.equal('unavailable');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(await codeOf(new AdminTokenVerifier(await trusting(), 'admin').authenticate(token, new Date()))).to.equal('unavailable');
   });
 
   it('reads only the Bearer scheme', () => {
