@@ -7,6 +7,7 @@ import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaPa
 import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { AdminTokenVerifier } from '../protocol/admin-bearer.js';
+import { SealedBox } from '../protocol/sealed-box.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
 import { loadIdentityProviders } from './identity-providers.js';
@@ -62,7 +63,12 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     clock,
     log,
     adminTokens: new AdminTokenVerifier(await loadIdentityProviders(config.admin.identityProviders), config.admin.role),
-    v0: { sessionTtlSeconds: config.v0.sessionTtlSeconds, allowRsa1_5: config.v0.allowRsa1_5, tokenKeys: () => tokenKeys },
+    v0: {
+      sessionTtlSeconds: config.v0.sessionTtlSeconds,
+      allowRsa1_5: config.v0.allowRsa1_5,
+      sessionBox: new SealedBox(nonceKey, 'keybroker-v0-session-v1'),
+      tokenKeys: () => tokenKeys,
+    },
   };
   return {
     context,

@@ -55,18 +55,17 @@ export function addV0Routes(router: Router, broker: BrokerContext, options: V0Ro
   if (!v0) return router;
   return router
     .on('POST', '/kbs/v0/auth', async (ctx) => {
-      const result = await auth(broker, v0, await readJsonBody(ctx, options.maxBodyBytes));
-      ctx.set('Set-Cookie', sessionCookie(result.sessionId, v0.sessionTtlSeconds));
+      const result = auth(broker, v0, await readJsonBody(ctx, options.maxBodyBytes));
+      ctx.set('Set-Cookie', sessionCookie(result.cookie, v0.sessionTtlSeconds));
       ctx.body = result.body;
     })
     .on('POST', '/kbs/v0/attest', async (ctx) => {
-      const sessionId = ctx.cookies.get(SESSION_COOKIE);
-      ctx.body = await attest(broker, v0, sessionId, await readJsonBody(ctx, options.maxBodyBytes));
+      ctx.body = await attest(broker, v0, ctx.cookies.get(SESSION_COOKIE), await readJsonBody(ctx, options.maxBodyBytes));
     })
     .on('GET', '/kbs/v0/resource/*', async (ctx, { rest }) => {
       const bearer = bearerToken(ctx.get('Authorization') || undefined);
-      const sessionId = ctx.cookies.get(SESSION_COOKIE);
-      const envelope = await readV0Resource(broker, v0, { ...(bearer ? { bearer } : {}), ...(sessionId ? { sessionId } : {}) }, rest);
+      const cookie = ctx.cookies.get(SESSION_COOKIE);
+      const envelope = await readV0Resource(broker, v0, { ...(bearer ? { bearer } : {}), ...(cookie ? { cookie } : {}) }, rest);
       ctx.set('Cache-Control', 'no-store');
       ctx.type = JOSE_JSON;
       ctx.body = envelope;

@@ -35,30 +35,18 @@ export interface NonceLedger {
   isUsed(nonceId: string): Promise<boolean>;
 }
 
-/** A session of the trustee protocol (PROTOCOL.md 2), from /kbs/v0/auth until it expires. */
-export interface V0Session {
-  tee: string;
-  /** The nonce answered by /auth (standard base64 of 32 random bytes). */
-  nonce: string;
-  hashAlgorithm: 'sha256' | 'sha384' | 'sha512';
-  expiresAt: Date;
-  /** The token issued by /attest; absent until the session is attested. */
-  token?: string;
-}
-
 /**
- * Sessions of the trustee protocol, shared by every replica. Keys are digests of the cookie value, so the store
- * never holds a usable cookie. Expired sessions are never returned and may be dropped at any time.
+ * Attested sessions of the trustee protocol (PROTOCOL.md 2), shared by every replica. The session itself travels
+ * sealed in its cookie; only its token is stored, once the TEE has attested, under the session's random id.
  */
 export interface V0SessionStore {
-  create(key: string, session: V0Session): Promise<void>;
-  /** The session, or undefined when it is unknown or expired at `now`. */
-  get(key: string, now: Date): Promise<V0Session | undefined>;
   /**
-   * Records the token of an attested session. The first token wins: the answer is the token in force
-   * afterwards (which is `token` unless another request attested first), or undefined when the session is gone.
+   * Records the token of an attested session, kept until `expiresAt`. The first token wins: the answer is the
+   * token in force afterwards (`token` unless another request attested the session first).
    */
-  attest(key: string, token: string): Promise<string | undefined>;
+  attest(sessionId: string, token: string, expiresAt: Date): Promise<string>;
+  /** The token of an attested session, or undefined when it has none or it expired at `now`. */
+  token(sessionId: string, now: Date): Promise<string | undefined>;
 }
 
 export interface Stores {

@@ -33,9 +33,10 @@ function nonceMatches(given: string, expected: string): boolean {
  * (403), binding (403), init data, attestation policy (403); then the nonce is consumed and a token issued. An
  * attested session answers the token it already has.
  */
-export async function attest(context: BrokerContext, v0: V0Services, sessionId: string | undefined, body: unknown): Promise<{ token: string }> {
-  const { key, session } = await openSession(context, sessionId);
-  if (session.token) return { token: session.token };
+export async function attest(context: BrokerContext, v0: V0Services, cookie: string | undefined, body: unknown): Promise<{ token: string }> {
+  const session = openSession(context, v0.sessionBox, cookie);
+  const existing = await context.stores.v0Sessions.token(session.id, context.clock());
+  if (existing) return { token: existing };
 
   const request = requireObject(body);
   const runtimeData = requireObject(request['runtime-data'], '"runtime-data"');
@@ -59,9 +60,10 @@ export async function attest(context: BrokerContext, v0: V0Services, sessionId: 
   const id = decision.id ?? defaultIdentity(claimsBeforeIssue.measurement, teePubkey.key.export({ type: 'spki', format: 'der' }));
   if (!IDENTITY_SEGMENT.test(id)) throw new KbsError('policy-denied', 'the attestation policy produced an invalid identity');
 
-  if (!(await context.stores.nonces.consume(key, session.expiresAt))) {
-    const raced = await context.stores.v0Sessions.get(key, context.clock());
-    if (raced?.token) return { token: raced.token };
+  if (!(await context.stores.nonces.consume(session.id, session.expiresAt))) {
+    // Another request attested this session a moment ago: its token is the session's.
+    const raced = await context.stores.v0Sessions.token(session.id, context.clock());
+    if (raced) return { token: raced };
     throw new TrusteeError('AttestationError', 'nonce-invalid', 'this session was already used; call /kbs/v0/auth again');
   }
   const now = context.clock();
@@ -77,8 +79,7 @@ export async function attest(context: BrokerContext, v0: V0Services, sessionId: 
     'tee-pubkey': teePubkey.jwk,
     'kbs-claims': claims,
   });
-  const inForce = await context.stores.v0Sessions.attest(key, token);
-  if (!inForce) throw new TrusteeError('AttestationError', 'nonce-invalid', 'the session expired during attestation; call /kbs/v0/auth again');
+  const inForce = await context.stores.v0Sessions.attest(session.id, token, session.expiresAt);
   context.log.info('v0 token issued', { sub: teeSpiffeId(context.trustDomain, session.tee, id), tee: session.tee, verifier: verifier.name, kid: v0.tokenKeys().current.kid });
   return { token: inForce };
 }

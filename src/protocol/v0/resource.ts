@@ -12,17 +12,17 @@ import type { V0Services } from './v0-services.js';
 /** How the request presented its attestation: `Authorization: Bearer <token>` or the session cookie. */
 export interface V0Credential {
   bearer?: string;
-  sessionId?: string;
+  cookie?: string;
 }
 
 /** The verified token of the request: the bearer token when there is one, else the attested session's. */
 async function tokenClaims(context: BrokerContext, v0: V0Services, credential: V0Credential): Promise<V0TokenClaims> {
   let token = credential.bearer;
   if (token === undefined) {
-    if (credential.sessionId === undefined) throw new TrusteeError('TokenNotFound', 'token-invalid', 'send the attestation token as a bearer token or the session cookie');
-    const { session } = await openSession(context, credential.sessionId);
-    if (!session.token) throw new TrusteeError('TokenNotFound', 'token-invalid', 'this session is not attested: call /kbs/v0/attest first');
-    token = session.token;
+    if (credential.cookie === undefined) throw new TrusteeError('TokenNotFound', 'token-invalid', 'send the attestation token as a bearer token or the session cookie');
+    const session = openSession(context, v0.sessionBox, credential.cookie);
+    token = await context.stores.v0Sessions.token(session.id, context.clock());
+    if (!token) throw new TrusteeError('TokenNotFound', 'token-invalid', 'this session is not attested: call /kbs/v0/attest first');
   }
   return verifyV0Token(token, v0.tokenKeys(), context.trustDomain, context.clock());
 }

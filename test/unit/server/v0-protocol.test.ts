@@ -2,7 +2,7 @@
  * The trustee protocol 0.4.0 over a real TLS listener on loopback, driven by the independent client of
  * test/e2e/helpers/v0-protocol.ts; the broker context is the unit fixture so the clock can move.
  */
-import { createDecipheriv, createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createDecipheriv, createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { createLocalJWKSet, exportJWK, jwtVerify, SignJWT, type FlattenedJWE, type JSONWebKeySet, type JWK } from 'jose';
 import { AdminTokenVerifier } from '../../../src/protocol/admin-bearer.js';
+import { SealedBox } from '../../../src/protocol/sealed-box.js';
 import { loadTokenSigningKeys, rotateTokenSigningKey, type TokenSigningKeys } from '../../../src/pki/token-signing-key.js';
 import { createApp } from '../../../src/server/app.js';
 import { loadIdentityProviders } from '../../../src/server/identity-providers.js';
@@ -30,7 +31,7 @@ describe('v0: trustee protocol 0.4.0', function () {
   let target: Target;
   let keys: TokenSigningKeys;
   let idpDir: string;
-  const v0 = { sessionTtlSeconds: 300, allowRsa1_5: false, tokenKeys: () => keys };
+  const v0 = { sessionTtlSeconds: 300, allowRsa1_5: false, sessionBox: new SealedBox(randomBytes(32), 'test-v0-session'), tokenKeys: () => keys };
   const secret = Buffer.from('the database password');
 
   before(async () => {
@@ -63,7 +64,7 @@ describe('v0: trustee protocol 0.4.0', function () {
       expect(nonce).to.match(/^[A-Za-z0-9+/]{43}=$/);
       expect(Buffer.from(nonce, 'base64')).to.have.length(32);
       const line = ([] as string[]).concat(reply.headers['set-cookie'] ?? [])[0]!;
-      expect(line).to.match(/^kbs-session-id=[0-9a-f]{32};/);
+      expect(line).to.match(/^kbs-session-id=[A-Za-z0-9_-]{40,400};/);
       for (const flag of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/kbs']) expect(line.split('; ')).to.include(flag);
     });
 
@@ -145,6 +146,8 @@ describe('v0: trustee protocol 0.4.0', function () {
       const body = v0AttestBody(nonce, key.jwk, v0SampleEvidence(v0Digest(key.jwk, nonce)));
       expectTrusteeError(await v0PostAttest(target, undefined, body), 401, 'AttestationError');
       expectTrusteeError(await v0PostAttest(target, 'kbs-session-id=0123456789abcdef0123456789abcdef', body), 401, 'AttestationError');
+      const sealedElsewhere = new SealedBox(randomBytes(32), 'test-v0-session').seal({ i: '0'.repeat(32), t: 'sample', n: nonce, h: 'sha384', e: 4102444800 });
+      expectTrusteeError(await v0PostAttest(target, `kbs-session-id=${sealedElsewhere}`, body), 401, 'AttestationError');
       expectTrusteeError(await v0PostAttest(target, 'kbs-session-id=../../x', body), 401, 'AttestationError');
     });
 
