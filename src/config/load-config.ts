@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { ConfigDocument } from './config-document.js';
 import { readConfigFile } from './config-file.js';
 import {
+  fromEnv,
   integerIn,
   oneOf,
   positiveInteger,
@@ -12,6 +13,7 @@ import {
   readListenAddress,
   readPath,
 } from './config-values.js';
+import { readStoreSettings } from './store-settings.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -29,12 +31,6 @@ export interface LoadConfigOptions {
 const SECTIONS = ['server', 'ca', 'attestation', 'store', 'v0', 'admin'] as const;
 
 const TLS_VERSIONS = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const;
-
-/** An empty variable counts as unset, as shells make `VAR= cmd` easy to write by accident. */
-function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
 
 /**
  * The one configuration: defaults, then the TOML file, then the environment. Throws ConfigError (one line naming
@@ -94,10 +90,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
       role: admin.optional('role', readRole) ?? 'admin',
       identityProviders: admin.optional('identity_provider', readIdentityProviders(home)) ?? [],
     },
-    store: {
-      backend: store.optional('backend', oneOf(['fs'])) ?? 'fs',
-      dataDir: resolve(home, store.optional('data_dir', readPath) ?? 'data'),
-    },
+    store: readStoreSettings(store, env, home),
   };
   document.rejectUnknownKeys();
   return config;

@@ -11,7 +11,7 @@ import { SealedBox } from '../protocol/sealed-box.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
 import { loadIdentityProviders } from './identity-providers.js';
-import { openFsStores } from '../store/fs/fs-stores.js';
+import { openStores } from '../store/open-stores.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
 export function caParameters(config: Config): CaParameters {
@@ -42,7 +42,7 @@ export interface Broker {
 
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
-  const stores = await openFsStores(config.store.dataDir);
+  const stores = await openStores(config.store, log);
   const { ca: initialCa, created } = await openCertificateAuthority(config, log);
   let ca = initialCa;
   const verifiers = new VerifierRegistry();
