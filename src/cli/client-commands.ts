@@ -7,7 +7,7 @@ import type { ClientKeyType } from '../pki/create-csr.js';
 import { parseCommandArgs, requireOption } from './args.js';
 import { usageError } from './cli-error.js';
 import { writeCredentialDirectory } from './ca-commands.js';
-import { attestV0Command, getV0Command } from './client-v0-commands.js';
+import { attestV0Command, getV0Resource } from './client-v0-commands.js';
 import { tlsFromFiles } from './credential-files.js';
 
 const KEY_TYPES: ClientKeyType[] = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-3072'];
@@ -56,8 +56,9 @@ async function getCommand(args: string[]): Promise<number> {
   const certDir = requireOption(values['cert-dir'], '--cert-dir');
   if (positionals.length !== 1) throw usageError('give exactly one resource path: repository/type/tag');
   const path = positionals[0]!;
-  if (protocolOf(values.protocol) === 'v0') return getV0Command({ url, certDir, cacert: values.cacert, path });
-  const value = await getResource(url, path, await tlsFromFiles({ cacert: values.cacert, credentialDir: certDir }));
+  const value = protocolOf(values.protocol) === 'v0'
+    ? await getV0Resource({ url, certDir, cacert: values.cacert, path })
+    : await getResource(url, path, await tlsFromFiles({ cacert: values.cacert, credentialDir: certDir }));
   // --json: base64 of the value, as kbs-client's get-resource prints it, with the path and size.
   process.stdout.write(values.json ? `${JSON.stringify({ path, size: value.length, value: value.toString('base64') })}\n` : value);
   return 0;

@@ -39,12 +39,11 @@ export async function attestV0Command(args: V0AttestArgs): Promise<number> {
 }
 
 /** `client get --protocol v0`: the resource with the token as bearer, decrypted with the TEE key. */
-export async function getV0Command(args: { url: string; certDir: string; cacert?: string | undefined; path: string }): Promise<number> {
+export async function getV0Resource(args: { url: string; certDir: string; cacert?: string | undefined; path: string }): Promise<Buffer> {
   const read = (name: string): Promise<string> => readFile(join(args.certDir, name), 'utf8').catch(() => {
     throw new CliError(`cannot read ${join(args.certDir, name)}: run "keybroker client attest --protocol v0 --out ${args.certDir}" first`);
   });
   const token = (await read(TOKEN_FILE)).trim();
   const privateKey = createPrivateKey(await read(KEY_FILE));
-  process.stdout.write(await v0GetResource(args.url, args.path, { token, privateKey }, await tlsFromFiles({ cacert: args.cacert })));
-  return 0;
+  return v0GetResource(args.url, args.path, { token, privateKey }, await tlsFromFiles({ cacert: args.cacert }));
 }

@@ -75,9 +75,12 @@ describe('e2e: v0 with the CLI', function () {
     const jwks = await curl([`${broker.url}/kbs/v0/.well-known/jwks.json`]);
     const kid = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')).kid as string;
     expect(JSON.parse(jwks.stdout.toString().trim().split('\n')[0]!).keys.map((key: { kid: string }) => key.kid)).to.include(kid);
+    const asJson = await runCli(broker.home, ['client', 'get', '--protocol', 'v0', '--json', '--url', broker.url, '--cert-dir', dir, '--cacert', broker.bundlePath, resource], { cwd: work });
+    expect(asJson.code, describeResult(asJson)).to.equal(0);
+    expect(JSON.parse(asJson.stdout.toString())).to.deep.equal({ path: resource, size: secret.length, value: secret.toString('base64') });
     const missing = await runCli(broker.home, ['client', 'get', '--protocol', 'v0', '--url', broker.url, '--cert-dir', dir, '--cacert', broker.bundlePath, 'nothing/key/here'], { cwd: work });
     expect(missing.code).to.equal(1);
-    expect(missing.stderr).to.include('404');
+    expect(missing.stderr).to.include('404 PluginInternalError');
   });
 
   it('refuses an unknown --protocol with a usage error', async function () {

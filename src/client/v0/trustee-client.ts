@@ -26,22 +26,12 @@ export interface V0Attestation {
   cookie: string;
 }
 
-/** Trustee's error shape: `{"type": ".../errors/<Variant>", "detail"}`. */
-function v0Error(response: HttpsResponse): KbsClientError {
-  try {
-    const body = JSON.parse(response.body.toString('utf8')) as { type?: string; detail?: string };
-    return new KbsClientError(response.status, body.type?.split('/').pop(), body.detail ?? 'request failed');
-  } catch {
-    return new KbsClientError(response.status, undefined, response.body.toString('utf8').slice(0, 200) || 'request failed');
-  }
-}
-
 async function postV0(url: string, body: unknown, tls: TlsIdentity, cookie?: string): Promise<HttpsResponse> {
   const response = await httpsRequestBuffer(url, {
     ...tls, method: 'POST', body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
   });
-  if (response.status !== 200) throw v0Error(response);
+  if (response.status !== 200) throw KbsClientError.fromResponse(response);
   return response;
 }
 
@@ -86,7 +76,7 @@ export async function v0GetResource(url: string, path: string, attestation: { to
   const response = await httpsRequestBuffer(`${url.replace(/\/+$/, '')}/kbs/v0/resource/${path.replace(/^\/+/, '')}`, {
     ...tls, method: 'GET', headers: { authorization: `Bearer ${attestation.token}` },
   });
-  if (response.status !== 200) throw v0Error(response);
+  if (response.status !== 200) throw KbsClientError.fromResponse(response);
   const envelope = JSON.parse(response.body.toString('utf8')) as FlattenedJWE;
   const { plaintext } = await flattenedDecrypt(envelope, attestation.privateKey, { keyManagementAlgorithms: ['ECDH-ES+A256KW', 'RSA-OAEP-256'], contentEncryptionAlgorithms: ['A256GCM'] });
   return Buffer.from(plaintext);
