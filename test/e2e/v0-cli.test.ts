@@ -1,16 +1,17 @@
 /**
  * The trustee protocol against a real `keybroker serve --dev` process: an admin stores a secret with a bearer
  * JWT of a configured identity provider (curl), then `client attest --protocol v0` and `client get --protocol v0`
- * fetch it; curl reads the JWKS and sends the token by hand.
+ * fetch it; curl reads the JWKS, sends the token by hand, and runs the whole flow with a cookie jar.
  */
 import { generateKeyPairSync, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
+import { flattenedDecrypt, SignJWT, type FlattenedJWE } from 'jose';
 import { makeTempDir, startBroker, type BrokerProcess } from './helpers/broker-process.js';
 import { describeResult, runCli, runCurl } from './helpers/run-command.js';
 import { randomResourcePath } from './helpers/v1-protocol.js';
+import { v0AttestBody, v0Digest, v0Key, v0SampleEvidence } from './helpers/v0-protocol.js';
 
 describe('e2e: v0 with the CLI', function () {
   this.timeout(60_000);
@@ -81,6 +82,23 @@ describe('e2e: v0 with the CLI', function () {
     const missing = await runCli(broker.home, ['client', 'get', '--protocol', 'v0', '--url', broker.url, '--cert-dir', dir, '--cacert', broker.bundlePath, 'nothing/key/here'], { cwd: work });
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.include('404 PluginInternalError');
+  });
+
+  it('curl with a cookie jar: auth, attest and get with the session cookie alone', async function () {
+    const jar = join(work, 'cookies.txt');
+    const auth = await curl(['-c', jar, '-H', 'content-type: application/json', '--data', '{"version":"0.4.0","tee":"sample","extra-params":""}', `${broker.url}/kbs/v0/auth`]);
+    const [challenge, authStatus] = auth.stdout.toString().trim().split('\n');
+    expect(authStatus, describeResult(auth)).to.equal('200');
+    const { nonce } = JSON.parse(challenge!) as { nonce: string };
+    const key = await v0Key('P-384');
+    const body = JSON.stringify(v0AttestBody(nonce, key.jwk, v0SampleEvidence(v0Digest(key.jwk, nonce))));
+    const attested = await curl(['-b', jar, '-H', 'content-type: application/json', '--data-binary', '@-', `${broker.url}/kbs/v0/attest`], Buffer.from(body));
+    expect(attested.stdout.toString().trim().split('\n').at(-1), describeResult(attested)).to.equal('200');
+    const fetched = await curl(['-b', jar, `${broker.url}/kbs/v0/resource/${resource}`]);
+    const [jwe, status] = fetched.stdout.toString().trim().split('\n');
+    expect(status).to.equal('200');
+    const { plaintext } = await flattenedDecrypt(JSON.parse(jwe!) as FlattenedJWE, key.privateKey);
+    expect(Buffer.from(plaintext)).to.deep.equal(secret);
   });
 
   it('refuses an unknown --protocol with a usage error', async function () {
