@@ -14,6 +14,8 @@ import {
   readPath,
 } from './config-values.js';
 import { readStoreSettings } from './store-settings.js';
+import { readTdxSettings } from './tdx-settings.js';
+import { readSnpSettings } from './verifier-settings.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -56,6 +58,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const envListen = fromEnv(env, 'KEYBROKER_LISTEN');
   const tlsMinVersion = server.optional('tls_min_version', oneOf(['1.2', '1.3'])) ?? '1.3';
 
+  const storeSettings = readStoreSettings(store, env, home);
   const config: Config = {
     home,
     dev: options.dev,
@@ -80,6 +83,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
     attestation: {
       nonceTtlSeconds: attestation.optional('nonce_ttl_seconds', integerIn(10, 3600)) ?? 300,
       enableSample: attestation.optional('enable_sample', readBoolean) ?? options.dev,
+      collateralCacheDir: resolve(home, attestation.optional('collateral_cache_dir', readPath) ?? resolve(storeSettings.dataDir, 'collateral-cache')),
+      snp: readSnpSettings(attestation, home),
+      tdx: readTdxSettings(attestation, home),
     },
     v0: {
       // A token never outlives its session, so this is also the longest token lifetime.
@@ -90,7 +96,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
       role: admin.optional('role', readRole) ?? 'admin',
       identityProviders: admin.optional('identity_provider', readIdentityProviders(home)) ?? [],
     },
-    store: readStoreSettings(store, env, home),
+    store: storeSettings,
   };
   document.rejectUnknownKeys();
   return config;

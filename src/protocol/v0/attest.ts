@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { v0BindingDigest, v0ReportDataMatches } from '../../attestation/binding.js';
+import { initDataClaim, initDataMatchesReport } from '../../attestation/init-data.js';
 import type { Claims } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
 import { IDENTITY_SEGMENT, teeSpiffeId } from '../../domain/identity.js';
@@ -30,7 +31,7 @@ function nonceMatches(given: string, expected: string): boolean {
 
 /**
  * PROTOCOL.md 2, `POST /kbs/v0/attest`: session (401), body shape (400), nonce (401), tee-pubkey (400), evidence
- * (403), binding (403), init data, attestation policy (403); then the nonce is consumed and a token issued. An
+ * (403), binding (403), init data against the report (403), attestation policy (403); then the nonce is consumed and a token issued. An
  * attested session answers the token it already has.
  */
 export async function attest(context: BrokerContext, v0: V0Services, cookie: string | undefined, body: unknown): Promise<{ token: string }> {
@@ -43,7 +44,7 @@ export async function attest(context: BrokerContext, v0: V0Services, cookie: str
   const nonce = requireString(runtimeData, 'nonce', 256);
   const teeEvidence = requireObject(request['tee-evidence'], '"tee-evidence"');
   const additionalEvidence = teeEvidence.additional_evidence ?? '';
-  const initDataDigest = parseInitData(request['init-data']);
+  const initData = parseInitData(request['init-data']);
   if (!nonceMatches(nonce, session.nonce)) throw new TrusteeError('AttestationError', 'nonce-invalid', 'runtime-data.nonce is not the nonce of this session');
   const teePubkey = parseTeePubkey(runtimeData['tee-pubkey'], v0.allowRsa1_5);
 
@@ -54,7 +55,11 @@ export async function attest(context: BrokerContext, v0: V0Services, cookie: str
     throw new KbsError('binding-mismatch', 'report data does not bind this nonce, tee-pubkey and additional evidence');
   }
 
-  const claimsBeforeIssue = { ...verified.claims, ...(initDataDigest ? { init_data: initDataDigest } : {}) };
+  if (initData && verified.initData && !initDataMatchesReport(initData, verified.initData)) {
+    throw new KbsError('binding-mismatch', 'the init-data digest does not match the report\'s init-data field');
+  }
+
+  const claimsBeforeIssue = { ...verified.claims, ...(initData ? { init_data: initDataClaim(initData) } : {}) };
   const decision = await context.attestationPolicy.evaluate({ claims: claimsBeforeIssue, tee: session.tee });
   if (!decision.allow) throw new KbsError('policy-denied', decision.reason ?? 'the attestation policy denied this TEE');
   const id = decision.id ?? defaultIdentity(claimsBeforeIssue.measurement, teePubkey.key.export({ type: 'spki', format: 'der' }));
