@@ -2,7 +2,7 @@
  * The trustee protocol 0.4.0 over a real TLS listener on loopback, driven by the independent client of
  * test/e2e/helpers/v0-protocol.ts; the broker context is the unit fixture so the clock can move.
  */
-import { createDecipheriv, createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -129,6 +129,17 @@ describe('v0: trustee protocol 0.4.0', function () {
       const again = await v0PostAttest(target, cookie, v0AttestBody(nonce, key.jwk, v0SampleEvidence(v0Digest(key.jwk, nonce))));
       expect(again.status).to.equal(200);
       expect(again.json().token).to.equal(token);
+    });
+
+    it('carries the SHA-384 of init-data in kbs-claims; malformed init-data is 400', async () => {
+      const { cookie, nonce } = await v0Auth(target);
+      const key = await v0Key();
+      const body = { ...v0AttestBody(nonce, key.jwk, v0SampleEvidence(v0Digest(key.jwk, nonce))), 'init-data': { format: 'toml', body: 'version = "0.1.0"\nalgorithm = "sha384"\n' } };
+      expectTrusteeError(await v0PostAttest(target, cookie, { ...body, 'init-data': { format: 'toml', body: '= broken' } }), 400, 'AttestationError');
+      const reply = await v0PostAttest(target, cookie, body);
+      expect(reply.status, reply.text()).to.equal(200);
+      const claims = decodeJwtPart<{ 'kbs-claims': { init_data: string } }>(reply.json<{ token: string }>().token, 1)['kbs-claims'];
+      expect(claims.init_data).to.equal(createHash('sha384').update('version = "0.1.0"\nalgorithm = "sha384"\n').digest('hex'));
     });
 
     it('binds the additional evidence too', async () => {
