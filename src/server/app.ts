@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { isKbsError, KbsError } from '../domain/errors.js';
 import type { BrokerMetrics } from '../domain/metrics.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { AdminTokenVerifier, bearerToken } from '../protocol/admin-bearer.js';
 import { authenticateClient, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
 import { attest } from '../protocol/v1/attest.js';
@@ -13,6 +14,7 @@ import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js'
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
 import { Router, type Handler } from './router.js';
+import { addV0Routes, isV0Request, writeV0Error } from './routes-v0.js';
 
 export interface AppOptions {
   maxBodyBytes: number;
@@ -29,8 +31,13 @@ function clientOf(broker: BrokerContext, ctx: Context): ClientIdentity {
   return authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock());
 }
 
-/** Admin routes: no certificate at all is `admin-auth-required`, not `no-client-certificate`. */
-function adminOf(broker: BrokerContext, ctx: Context): string {
+/**
+ * Admin routes: a bearer JWT of a configured identity provider, or an admin certificate. No certificate at all
+ * is `admin-auth-required`, not `no-client-certificate`.
+ */
+async function adminOf(broker: BrokerContext, ctx: Context): Promise<string> {
+  const bearer = bearerToken(ctx.get('Authorization') || undefined);
+  if (bearer !== undefined) return (broker.adminTokens ?? new AdminTokenVerifier([], 'admin')).authenticate(bearer, broker.clock());
   const peer = peerOf(ctx);
   return requireAdmin(peer.certificate ? authenticateClient(peer, broker.ca(), broker.trustDomain, broker.clock()) : undefined);
 }
@@ -51,7 +58,7 @@ function countedByOutcome(metrics: BrokerMetrics, handler: Handler): Handler {
 }
 
 export function buildRouter(broker: BrokerContext, options: AppOptions): Router {
-  return new Router()
+  const router = new Router()
     .on('GET', '/healthz', async (ctx) => {
       ctx.body = { status: 'ok' };
     })
@@ -95,30 +102,31 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       ctx.body = broker.ca().bundlePem;
     })
     .on('PUT', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
-      const admin = adminOf(broker, ctx);
+      const admin = await adminOf(broker, ctx);
       const value = await readBody(ctx, options.maxBodyBytes);
       const result = await putResource(broker, admin, rest, value);
       ctx.status = result.created ? 201 : 200;
       ctx.body = result.meta;
     })
     .on('DELETE', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
-      await deleteResource(broker, adminOf(broker, ctx), rest);
+      await deleteResource(broker, await adminOf(broker, ctx), rest);
       ctx.status = 204;
     })
     .on('GET', '/kbs/v1/admin/resources', async (ctx) => {
-      adminOf(broker, ctx);
+      await adminOf(broker, ctx);
       const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : undefined;
       ctx.body = await listResources(broker, prefix);
     })
     .on('GET', '/kbs/v1/admin/policy/*', async (ctx, { rest }) => {
-      adminOf(broker, ctx);
+      await adminOf(broker, ctx);
       ctx.body = await broker.policies.get(parsePolicyKind(rest), parsePolicyVersion(ctx.query.version));
     })
     .on('PUT', '/kbs/v1/admin/policy/*', async (ctx, { rest }) => {
-      const admin = adminOf(broker, ctx);
+      const admin = await adminOf(broker, ctx);
       const kind = parsePolicyKind(rest);
       ctx.body = await setPolicy(broker, admin, kind, await readJsonBody(ctx, options.maxBodyBytes));
     });
+  return addV0Routes(router, broker, { maxBodyBytes: options.maxBodyBytes, authenticateAdmin: (ctx) => adminOf(broker, ctx) });
 }
 
 /** The Koa application: one error boundary, an access log line per request, then the router. */
@@ -132,7 +140,7 @@ export function createApp(broker: BrokerContext, options: AppOptions): Koa {
       await router.dispatch(ctx);
     } catch (error) {
       const failure = toKbsError(error, broker.log);
-      writeProblem(ctx, failure);
+      if (isV0Request(ctx)) writeV0Error(ctx, failure); else writeProblem(ctx, failure);
       if (failure.code === 'payload-too-large') ctx.set('Connection', 'close');
     }
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -7,7 +7,11 @@ import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaPa
 import { loadDefaultPolicies } from '../policy/default-policies.js';
 import { PolicyService } from '../policy/policy-service.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { AdminTokenVerifier } from '../protocol/admin-bearer.js';
+import { SealedBox } from '../protocol/sealed-box.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
+import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
+import { loadIdentityProviders } from './identity-providers.js';
 import { openStores } from '../store/open-stores.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
@@ -54,6 +58,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
   // Replicas share policies through the store: each one picks up a version another one stored.
   const stopPolicyRefresh = config.store.backend === 'postgres' ? policies.watch(POLICY_REFRESH_MS, log) : () => undefined;
+  let tokenKeys = await openTokenSigningKeys(config.ca.dir, config.dev);
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,
     devMode: config.dev,
@@ -69,12 +74,20 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     metrics,
     clock,
     log,
+    adminTokens: new AdminTokenVerifier(await loadIdentityProviders(config.admin.identityProviders), config.admin.role),
+    v0: {
+      sessionTtlSeconds: config.v0.sessionTtlSeconds,
+      allowRsa1_5: config.v0.allowRsa1_5,
+      sessionBox: new SealedBox(nonceKey, 'keybroker-v0-session-v1'),
+      tokenKeys: () => tokenKeys,
+    },
   };
   return {
     context,
     caCreated: created,
     async reloadCa() {
       ca = await loadCertificateAuthority(config.ca.dir, caParameters(config), clock());
+      tokenKeys = await loadTokenSigningKeys(config.ca.dir);
       return ca;
     },
     close: () => {

@@ -5,6 +5,7 @@ import { FsAuditLog } from './fs-audit-log.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
 import { FsPolicyStore } from './fs-policy-store.js';
 import { FsResourceStore } from './fs-resource-store.js';
+import { FsV0SessionStore } from './fs-v0-sessions.js';
 
 async function isWritableDirectory(dir: string): Promise<boolean> {
   try {
@@ -31,6 +32,7 @@ export async function openFsStores(dataDir: string): Promise<Stores> {
     nonces,
     policies,
     audit,
+    v0Sessions: await FsV0SessionStore.open(dataDir),
     ready: () => isWritableDirectory(dataDir),
     close: async () => {
       await nonces.close();
