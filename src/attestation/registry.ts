@@ -1,12 +1,12 @@
 import { KbsError } from '../domain/errors.js';
-import type { Verifier } from './verifier.js';
+import type { AnyVerifier } from './verifier.js';
 
 /** Verifiers by name, and the default verifier for each enabled TEE. */
 export class VerifierRegistry {
-  private readonly byName = new Map<string, Verifier>();
-  private readonly defaultByTee = new Map<string, Verifier>();
+  private readonly byName = new Map<string, AnyVerifier>();
+  private readonly defaultByTee = new Map<string, AnyVerifier>();
 
-  register(verifier: Verifier, options: { defaultFor?: readonly string[] } = {}): this {
+  register(verifier: AnyVerifier, options: { defaultFor?: readonly string[] } = {}): this {
     this.byName.set(verifier.name, verifier);
     for (const tee of options.defaultFor ?? verifier.tees) {
       if (!this.defaultByTee.has(tee)) this.defaultByTee.set(tee, verifier);
@@ -15,7 +15,7 @@ export class VerifierRegistry {
   }
 
   /** The verifier for a challenge: the named one (which must handle the TEE) or the TEE's default. */
-  select(tee: string, verifierName?: string): Verifier {
+  select(tee: string, verifierName?: string): AnyVerifier {
     if (verifierName === undefined) {
       const verifier = this.defaultByTee.get(tee);
       if (!verifier) throw new KbsError('unsupported-tee', `TEE "${tee}" is not enabled on this broker`);
@@ -27,7 +27,7 @@ export class VerifierRegistry {
     return verifier;
   }
 
-  get(name: string): Verifier | undefined {
+  get(name: string): AnyVerifier | undefined {
     return this.byName.get(name);
   }
 

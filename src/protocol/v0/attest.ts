@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
+import { appraiseSubmission } from '../../attestation/appraise-submission.js';
 import { v0BindingDigest, v0ReportDataMatches } from '../../attestation/binding.js';
+import type { Submission } from '../../attestation/verifier.js';
 import { initDataClaim, initDataMatchesReport } from '../../attestation/init-data.js';
 import type { Claims } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
@@ -21,6 +23,19 @@ function primaryEvidence(value: unknown): unknown {
   } catch {
     throw new KbsError('bad-evidence-format', '"primary_evidence" is neither a JSON object nor the JSON text of one');
   }
+}
+
+/**
+ * A passport token travels in v0 as `primary_evidence` `{"token": "<JWT>"}` (an object whose only field is the
+ * token, or its JSON text); anything else is evidence for the verifier.
+ */
+function submissionOf(primary: unknown): Submission {
+  if (typeof primary === 'object' && primary !== null && !Array.isArray(primary)) {
+    const fields = Object.keys(primary);
+    const { token } = primary as Record<string, unknown>;
+    if (fields.length === 1 && typeof token === 'string') return { mode: 'passport', token };
+  }
+  return { mode: 'background-check', evidence: primary };
 }
 
 function nonceMatches(given: string, expected: string): boolean {
@@ -49,9 +64,10 @@ export async function attest(context: BrokerContext, v0: V0Services, cookie: str
   const teePubkey = parseTeePubkey(runtimeData['tee-pubkey'], v0.allowRsa1_5);
 
   const verifier = context.verifiers.select(session.tee);
-  const verified = await verifier.verify(session.tee, primaryEvidence(teeEvidence.primary_evidence));
+  const submission = submissionOf(primaryEvidence(teeEvidence.primary_evidence));
+  const verified = await appraiseSubmission(verifier, session.tee, submission, { nonce, publicKey: teePubkey.jwk });
   const digest = v0BindingDigest({ teePubkey: teePubkey.jwk, nonce, additionalEvidence }, session.hashAlgorithm);
-  if (!v0ReportDataMatches(verified.reportData, digest, session.tee)) {
+  if (verified.reportData && !v0ReportDataMatches(verified.reportData, digest, session.tee)) {
     throw new KbsError('binding-mismatch', 'report data does not bind this nonce, tee-pubkey and additional evidence');
   }
 

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { appraiseSubmission } from '../../attestation/appraise-submission.js';
 import { reportDataMatches, v1ReportData } from '../../attestation/binding.js';
 import { initDataClaim, initDataMatchesReport, readInitData, type InitData } from '../../attestation/init-data.js';
 import { digestOf } from '../../domain/audit-chain.js';
@@ -85,13 +86,14 @@ async function attestChecked(context: BrokerContext, body: unknown, attempt: Att
 
   const verifier = context.verifiers.get(sealed.verifier);
   if (!verifier) throw new KbsError('nonce-invalid', 'the verifier named by this nonce is no longer configured');
-  if (hasToken) throw new KbsError('bad-request', `verifier "${verifier.name}" takes evidence, not a token`);
+  const submission = hasToken ? { mode: 'passport' as const, token: requireString(request, 'token') } : { mode: 'background-check' as const, evidence: request.evidence };
+  const publicKey = createPublicKey({ key: csr.spki, format: 'der', type: 'spki' }).export({ format: 'jwk' });
   const verifyStarted = performance.now();
-  const verified = await verifier.verify(sealed.tee, request.evidence).finally(() => {
+  const verified = await appraiseSubmission(verifier, sealed.tee, submission, { nonce, publicKey }).finally(() => {
     context.metrics.verifierCall(verifier.name, sealed.tee, (performance.now() - verifyStarted) / 1000);
   });
 
-  if (!reportDataMatches(verified.reportData, v1ReportData(nonce, csr.spki))) {
+  if (verified.reportData && !reportDataMatches(verified.reportData, v1ReportData(nonce, csr.spki))) {
     throw new KbsError('binding-mismatch', 'report data does not bind this nonce and the CSR key');
   }
 
