@@ -1,6 +1,7 @@
 import type { IdentityProviderConfig } from './admin-config.js';
 import type { TdxSettings } from './tdx-settings.js';
 import type { SnpSettings } from './verifier-settings.js';
+import type { VerifierConfig } from './verifier-tables.js';
 
 /** The one typed configuration, after the TOML file and the environment were merged and validated. */
 export interface ListenAddress {
@@ -60,4 +61,6 @@ export interface Config {
     /** PostgreSQL connections per replica (plus one for change notifications). */
     poolSize: number;
   };
+  /** `[[verifier]]` tables in file order: external attestation services and the built-in verifier's default TEEs. */
+  verifiers: VerifierConfig[];
 }

@@ -16,6 +16,7 @@ import {
 import { readStoreSettings } from './store-settings.js';
 import { readTdxSettings } from './tdx-settings.js';
 import { readSnpSettings } from './verifier-settings.js';
+import { readVerifierTables } from './verifier-tables.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -41,10 +42,9 @@ const TLS_VERSIONS = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const;
 export function loadConfig(options: LoadConfigOptions): Config {
   const env = options.env ?? process.env;
   const home = resolve(options.home ?? fromEnv(env, 'KEYBROKER_HOME') ?? process.cwd());
-  const document = new ConfigDocument(
-    readConfigFile(options.configFile ?? fromEnv(env, 'KEYBROKER_CONFIG'), home),
-    SECTIONS,
-  );
+  // `[[verifier]]` is the one top-level array of tables; the sections are read by ConfigDocument.
+  const { verifier: verifierTables, ...sectionTables } = readConfigFile(options.configFile ?? fromEnv(env, 'KEYBROKER_CONFIG'), home);
+  const document = new ConfigDocument(sectionTables, SECTIONS);
 
   const server = document.section('server');
   const ca = document.section('ca');
@@ -97,6 +97,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
       identityProviders: admin.optional('identity_provider', readIdentityProviders(home)) ?? [],
     },
     store: storeSettings,
+    verifiers: readVerifierTables(verifierTables, home),
   };
   document.rejectUnknownKeys();
   return config;

@@ -7,7 +7,7 @@ import { AdminTokenVerifier, bearerToken } from '../protocol/admin-bearer.js';
 import { authenticateClient, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
 import { attest } from '../protocol/v1/attest.js';
-import { createChallenge } from '../protocol/v1/challenge.js';
+import { createChallengeWithVerifierNonce } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
 import { parsePolicyKind, parsePolicyVersion, setPolicy } from '../protocol/policy-admin.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
@@ -67,7 +67,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       ctx.body = { status: 'ready' };
     })
     .on('POST', '/kbs/v1/challenge', async (ctx) => {
-      ctx.body = createChallenge(broker, await readJsonBody(ctx, options.maxBodyBytes));
+      ctx.body = await createChallengeWithVerifierNonce(broker, await readJsonBody(ctx, options.maxBodyBytes));
     })
     .on('POST', '/kbs/v1/attest', async (ctx) => {
       const result = await attest(broker, await readJsonBody(ctx, options.maxBodyBytes));

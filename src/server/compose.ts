@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { VerifierRegistry } from '../attestation/registry.js';
+import { registerVerifiers } from '../attestation/services/register-verifiers.js';
 import { createBuiltinVerifier } from '../attestation/verifiers/builtin-verifiers.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
@@ -52,7 +53,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   let ca = initialCa;
   const verifiers = new VerifierRegistry();
   const builtin = await createBuiltinVerifier(config.attestation, clock);
-  if (builtin) verifiers.register(builtin);
+  const services = await registerVerifiers(verifiers, config.verifiers, builtin, clock);
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
   const metrics = new PrometheusMetrics(() => ca.issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, notAfter: issuer.certificate.notAfter })));
   const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
@@ -92,7 +93,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     },
     close: () => {
       stopPolicyRefresh();
-      return stores.close();
+      return Promise.all(services.map((service) => service.close())).then(() => stores.close());
     },
   };
 }

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
         v0: { sessionTtlSeconds: 300, allowRsa1_5: false },
         admin: { role: 'admin', identityProviders: [] },
         store: { backend: 'fs', dataDir: join(home(), 'data'), cacheMaxAgeMs: 1000, cacheStaleIfErrorSeconds: 300, poolSize: 10 },
+        verifiers: [],
       });
     });
 
