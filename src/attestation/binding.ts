@@ -39,9 +39,15 @@ const REPORT_DATA_BYTES = 64;
  * with the negotiated hash algorithm.
  */
 export function v0BindingDigest(input: { teePubkey: JWK; nonce: string; additionalEvidence: unknown }, algorithm: V0HashAlgorithm): Buffer {
-  const canonical = canonicalize({ 'tee-pubkey': input.teePubkey, nonce: input.nonce, 'additional-evidence': input.additionalEvidence });
-  if (canonical === undefined) throw new Error('runtime data has no JSON form');
+  const canonical = canonicalJson({ 'tee-pubkey': input.teePubkey, nonce: input.nonce, 'additional-evidence': input.additionalEvidence });
   return createHash(algorithm).update(canonical, 'utf8').digest();
+}
+
+/** RFC 8785 canonical JSON: the one byte form of a value that both a TEE and the broker can compute. */
+export function canonicalJson(value: unknown): string {
+  const canonical = canonicalize(value);
+  if (canonical === undefined) throw new Error('runtime data has no JSON form');
+  return canonical;
 }
 
 /** The digest right-padded with zeros to the 64-byte report field. */

@@ -1,0 +1,103 @@
+import type { JWTPayload } from 'jose';
+import { KbsError } from '../../domain/errors.js';
+import { canonicalJson } from '../binding.js';
+import { INTEL_TA_TEES, intelTaClaims, type IntelTaTee } from './intel-ta-claims.js';
+import { ServiceHttp, type ServiceResponse } from './service-http.js';
+import type { ServiceAdapter, ServiceConnection, TokenReading, TokenRequest } from './service-adapter.js';
+import { isRecord } from './token-claims.js';
+
+/** Intel's signed nonce, as `GET /appraisal/v2/nonce` answers it and `/appraisal/v2/attest` takes it back (base64 fields). */
+export interface ItaVerifierNonce {
+  val: string;
+  iat: string;
+  signature: string;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const MAX_QUOTE_CHARS = 256 * 1024;
+
+function isVerifierNonce(value: unknown): value is ItaVerifierNonce {
+  return isRecord(value) && ['val', 'iat', 'signature'].every((field) => typeof value[field] === 'string' && BASE64.test(value[field] as string));
+}
+
+function requireTee(tee: string): IntelTaTee {
+  if (!(INTEL_TA_TEES as string[]).includes(tee)) throw new KbsError('unsupported-tee', `Intel Trust Authority does not appraise TEE "${tee}"`);
+  return tee as IntelTaTee;
+}
+
+/**
+ * The evidence a TEE submits for Intel Trust Authority (background-check): `{"quote": "<base64 quote>",
+ * "verifier_nonce": {...}}`, the quote's REPORTDATA being SHA-512(val ‖ iat ‖ runtime data) with the
+ * `verifier_nonce` of its challenge and the runtime data of PROTOCOL.md 1.2 in RFC 8785 form.
+ */
+function readEvidence(evidence: unknown): { quote: string; verifierNonce: ItaVerifierNonce } {
+  if (!isRecord(evidence)) throw new KbsError('bad-evidence-format', 'Intel Trust Authority evidence must be a JSON object');
+  const { quote, verifier_nonce: verifierNonce } = evidence;
+  if (typeof quote !== 'string' || quote.length === 0 || quote.length > MAX_QUOTE_CHARS || !BASE64.test(quote)) {
+    throw new KbsError('bad-evidence-format', 'Intel Trust Authority evidence "quote" must be standard padded base64');
+  }
+  if (!isVerifierNonce(verifierNonce)) {
+    throw new KbsError('bad-evidence-format', 'Intel Trust Authority evidence "verifier_nonce" must be the challenge\'s verifier_nonce {"val", "iat", "signature"}');
+  }
+  return { quote, verifierNonce };
+}
+
+function requireApiKey(service: ServiceConnection): string {
+  if (service.apiKey === undefined) throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" has no API key configured`);
+  return service.apiKey;
+}
+
+/** The service's 4xx: a refused API key is the broker's configuration (502); any other refusal is about the evidence. */
+function refusal(service: ServiceConnection, response: ServiceResponse, what: string): KbsError {
+  if (response.status === 401 || response.status === 403) {
+    return new KbsError('verifier-unavailable', `attestation service "${service.config.name}" refused the configured API key`);
+  }
+  return new KbsError('attestation-failed', `attestation service "${service.config.name}" refused the ${what} (HTTP ${response.status})`);
+}
+
+function headers(apiKey: string): Record<string, string> {
+  return { 'x-api-key': apiKey, accept: 'application/json', 'content-type': 'application/json' };
+}
+
+/**
+ * Intel Trust Authority, appraisal API v2 (`type = "intel-ta"`): TDX and SGX quotes. Tokens are PS384 (Intel's
+ * default) or RS256, keys at `/certs`. The service's nonce goes to the TEE through `/kbs/v1/challenge`
+ * (`verifier_nonce`) and comes back inside the evidence.
+ */
+export const intelTaAdapter: ServiceAdapter = {
+  algorithms: ['PS384', 'RS256'],
+  jwksPath: '/certs',
+
+  async fetchNonce(service: ServiceConnection, tee: string): Promise<unknown> {
+    requireTee(tee);
+    const response = await service.http.request(`${service.url}/appraisal/v2/nonce`, { headers: headers(requireApiKey(service)) });
+    if (response.status !== 200) throw refusal(service, response, 'nonce request');
+    const nonce = ServiceHttp.json(response, service.config.name);
+    if (!isVerifierNonce(nonce)) throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" answered a nonce without val, iat and signature`);
+    return { val: nonce.val, iat: nonce.iat, signature: nonce.signature };
+  },
+
+  async requestToken(service: ServiceConnection, request: TokenRequest): Promise<string> {
+    const tee = requireTee(request.tee);
+    const { quote, verifierNonce } = readEvidence(request.evidence);
+    const body = {
+      [tee]: {
+        quote,
+        runtime_data: Buffer.from(canonicalJson(request.runtimeData), 'utf8').toString('base64'),
+        verifier_nonce: verifierNonce,
+      },
+      ...(service.config.policyIds.length > 0 ? { policy_ids: service.config.policyIds } : {}),
+    };
+    const response = await service.http.request(`${service.url}/appraisal/v2/attest`, {
+      method: 'POST', headers: headers(requireApiKey(service)), body: JSON.stringify(body),
+    });
+    if (response.status !== 200) throw refusal(service, response, 'evidence');
+    const answer = ServiceHttp.json(response, service.config.name);
+    if (!isRecord(answer) || typeof answer.token !== 'string') throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" answered no token`);
+    return answer.token;
+  },
+
+  readToken(payload: JWTPayload, tee: string): TokenReading {
+    return intelTaClaims(payload, requireTee(tee));
+  },
+};
