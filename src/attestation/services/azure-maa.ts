@@ -2,8 +2,8 @@ import type { JWTPayload } from 'jose';
 import { KbsError } from '../../domain/errors.js';
 import { canonicalJson } from '../binding.js';
 import { AZURE_MAA_TEES, azureMaaClaims, type AzureMaaTee } from './azure-maa-claims.js';
-import { ServiceHttp } from './service-http.js';
 import type { ServiceAdapter, ServiceConnection, TokenReading, TokenRequest } from './service-adapter.js';
+import { tokenOfAnswer } from './token-answer.js';
 import { isRecord } from './token-claims.js';
 
 /** The REST API version keybroker speaks (Microsoft.Attestation data plane). */
@@ -56,13 +56,7 @@ export const azureMaaAdapter: ServiceAdapter = {
     const response = await service.http.request(`${service.url}/attest/${attest.operation}?api-version=${MAA_API_VERSION}`, {
       method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body),
     });
-    if (response.status === 401 || response.status === 403) {
-      throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" refused the broker's request (HTTP ${response.status})`);
-    }
-    if (response.status !== 200) throw new KbsError('attestation-failed', `attestation service "${service.config.name}" refused the evidence (HTTP ${response.status})`);
-    const answer = ServiceHttp.json(response, service.config.name);
-    if (!isRecord(answer) || typeof answer.token !== 'string') throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" answered no token`);
-    return answer.token;
+    return tokenOfAnswer(service, response);
   },
 
   readToken(payload: JWTPayload, tee: string): TokenReading {

@@ -2,8 +2,9 @@ import type { JWTPayload } from 'jose';
 import { KbsError } from '../../domain/errors.js';
 import { canonicalJson } from '../binding.js';
 import { INTEL_TA_TEES, intelTaClaims, type IntelTaTee } from './intel-ta-claims.js';
-import { ServiceHttp, type ServiceResponse } from './service-http.js';
+import { ServiceHttp } from './service-http.js';
 import type { ServiceAdapter, ServiceConnection, TokenReading, TokenRequest } from './service-adapter.js';
+import { serviceRefusal, tokenOfAnswer } from './token-answer.js';
 import { isRecord } from './token-claims.js';
 
 /** Intel's signed nonce, as `GET /appraisal/v2/nonce` answers it and `/appraisal/v2/attest` takes it back (base64 fields). */
@@ -47,14 +48,6 @@ function requireApiKey(service: ServiceConnection): string {
   return service.apiKey;
 }
 
-/** The service's 4xx: a refused API key is the broker's configuration (502); any other refusal is about the evidence. */
-function refusal(service: ServiceConnection, response: ServiceResponse, what: string): KbsError {
-  if (response.status === 401 || response.status === 403) {
-    return new KbsError('verifier-unavailable', `attestation service "${service.config.name}" refused the configured API key`);
-  }
-  return new KbsError('attestation-failed', `attestation service "${service.config.name}" refused the ${what} (HTTP ${response.status})`);
-}
-
 function headers(apiKey: string): Record<string, string> {
   return { 'x-api-key': apiKey, accept: 'application/json', 'content-type': 'application/json' };
 }
@@ -71,7 +64,9 @@ export const intelTaAdapter: ServiceAdapter = {
   async fetchNonce(service: ServiceConnection, tee: string): Promise<unknown> {
     requireTee(tee);
     const response = await service.http.request(`${service.url}/appraisal/v2/nonce`, { headers: headers(requireApiKey(service)) });
-    if (response.status !== 200) throw refusal(service, response, 'nonce request');
+    if (response.status === 401 || response.status === 403) throw serviceRefusal(service, response, 'nonce request');
+    // The TEE sent nothing yet: any other failure to hand out a nonce is the service's.
+    if (response.status !== 200) throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" answered HTTP ${response.status} to the nonce request`);
     const nonce = ServiceHttp.json(response, service.config.name);
     if (!isVerifierNonce(nonce)) throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" answered a nonce without val, iat and signature`);
     return { val: nonce.val, iat: nonce.iat, signature: nonce.signature };
@@ -91,10 +86,7 @@ export const intelTaAdapter: ServiceAdapter = {
     const response = await service.http.request(`${service.url}/appraisal/v2/attest`, {
       method: 'POST', headers: headers(requireApiKey(service)), body: JSON.stringify(body),
     });
-    if (response.status !== 200) throw refusal(service, response, 'evidence');
-    const answer = ServiceHttp.json(response, service.config.name);
-    if (!isRecord(answer) || typeof answer.token !== 'string') throw new KbsError('verifier-unavailable', `attestation service "${service.config.name}" answered no token`);
-    return answer.token;
+    return tokenOfAnswer(service, response);
   },
 
   readToken(payload: JWTPayload, tee: string): TokenReading {
