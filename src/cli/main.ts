@@ -16,6 +16,8 @@ const USAGE = `usage: keybroker <command>
   client get --url URL --cert-dir DIR [--cacert FILE] repo/type/tag
   admin set-resource|delete-resource --url URL --admin DIR [--cacert FILE] repo/type/tag  (value on stdin or --file F)
   admin list-resources --url URL --admin DIR [--cacert FILE] [--prefix P]
+  admin revoke --url URL --admin DIR [--cacert FILE] [--reason R] SERIAL   revoke an issued certificate
+  admin list-certificates --url URL --admin DIR [--cacert FILE] [--issuer ID] [--status S] [--limit N]
   cert show FILE                                      print a certificate with its attestation claims decoded
 `;
 

@@ -3,6 +3,7 @@ import type { Logger } from '../domain/logger.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
 import type { AttestationPolicy, ResourcePolicy } from '../policy/policy.js';
 import type { Stores } from '../store/ports.js';
+import type { CrlPublisher } from './crl-publisher.js';
 import type { NonceSealer } from './sealed-nonce.js';
 
 /** Everything the protocol handlers need, assembled once by the composition root. */
@@ -16,6 +17,8 @@ export interface BrokerContext {
   verifiers: VerifierRegistry;
   nonces: NonceSealer;
   stores: Stores;
+  /** The current CRL of each issuing CA. */
+  crls: CrlPublisher;
   attestationPolicy: AttestationPolicy;
   resourcePolicy: ResourcePolicy;
   clock(): Date;

@@ -1,12 +1,15 @@
 import Koa, { type Context } from 'koa';
 import type { TLSSocket } from 'node:tls';
 import type { BrokerContext } from '../protocol/broker-context.js';
-import { authenticateClient, type ClientIdentity } from '../protocol/client-identity.js';
+import { authenticateClient, requireNotRevoked, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
 import { attest } from '../protocol/v1/attest.js';
+import { listCertificates, revokeCertificate } from '../protocol/v1/certificates.js';
 import { createChallenge } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
+import { KbsError } from '../domain/errors.js';
+import { derToPem } from '../pki/pem.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
 import { Router } from './router.js';
@@ -22,15 +25,18 @@ function peerOf(ctx: Context): { certificate: ReturnType<TLSSocket['getPeerX509C
   return { certificate, authorized: socket.authorized === true, ...(error ? { authorizationError: String(error) } : {}) };
 }
 
-function clientOf(broker: BrokerContext, ctx: Context): ClientIdentity {
-  return authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock());
+function clientOf(broker: BrokerContext, ctx: Context): Promise<ClientIdentity> {
+  return requireNotRevoked(authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock()), broker.stores.revocations);
 }
 
 /** Admin routes: no certificate at all is `admin-auth-required`, not `no-client-certificate`. */
-function adminOf(broker: BrokerContext, ctx: Context): string {
+async function adminOf(broker: BrokerContext, ctx: Context): Promise<string> {
   const peer = peerOf(ctx);
-  return requireAdmin(peer.certificate ? authenticateClient(peer, broker.ca(), broker.trustDomain, broker.clock()) : undefined);
+  return requireAdmin(peer.certificate ? await clientOf(broker, ctx) : undefined);
 }
+
+const PEM_FILE = 'application/x-pem-file';
+const PKIX_CRL = 'application/pkix-crl';
 
 const PEM_CHAIN = 'application/pem-certificate-chain';
 
@@ -58,7 +64,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       }
     })
     .on('GET', '/kbs/v1/resource/*', async (ctx, { rest }) => {
-      const client = clientOf(broker, ctx);
+      const client = await clientOf(broker, ctx);
       const value = await readResource(broker, client, rest);
       ctx.set('Cache-Control', 'no-store');
       ctx.vary('Accept');
@@ -75,20 +81,47 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       ctx.body = broker.ca().bundlePem;
     })
     .on('PUT', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
-      const admin = adminOf(broker, ctx);
+      const admin = await adminOf(broker, ctx);
       const value = await readBody(ctx, options.maxBodyBytes);
       const result = await putResource(broker, admin, rest, value);
       ctx.status = result.created ? 201 : 200;
       ctx.body = result.meta;
     })
     .on('DELETE', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
-      await deleteResource(broker, adminOf(broker, ctx), rest);
+      await deleteResource(broker, await adminOf(broker, ctx), rest);
       ctx.status = 204;
     })
     .on('GET', '/kbs/v1/admin/resources', async (ctx) => {
-      adminOf(broker, ctx);
+      await adminOf(broker, ctx);
       const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : undefined;
       ctx.body = await listResources(broker, prefix);
+    })
+    .on('GET', '/kbs/v1/ca/crl', async (ctx) => {
+      // DER holds one CRL: the active issuer's, or ?issuer=ID's. PEM without ?issuer= concatenates every issuer's.
+      const issuer = typeof ctx.query.issuer === 'string' ? ctx.query.issuer : undefined;
+      ctx.vary('Accept');
+      ctx.set('Cache-Control', 'no-cache');
+      if (ctx.accepts(PKIX_CRL, PEM_FILE) === PEM_FILE) {
+        const crls = issuer !== undefined ? [await broker.crls.crlOf(issuer)] : await broker.crls.allCrls();
+        ctx.type = PEM_FILE;
+        ctx.body = crls.map((crl) => derToPem(crl.der, 'X509 CRL')).join('');
+      } else {
+        ctx.type = PKIX_CRL;
+        ctx.body = (issuer !== undefined ? await broker.crls.crlOf(issuer) : await broker.crls.activeCrl()).der;
+      }
+    })
+    .on('POST', '/kbs/v1/admin/certificates/*', async (ctx, { rest }) => {
+      const admin = await adminOf(broker, ctx);
+      const match = /^([^/]+)\/revoke$/.exec(rest);
+      if (!match) throw new KbsError('not-found', 'no such route');
+      // The body ({"reason": ...}) is optional: a bare POST revokes with reason "unspecified".
+      const hasBody = (ctx.request.length ?? 0) > 0 || ctx.get('Transfer-Encoding') !== '';
+      ctx.body = await revokeCertificate(broker, admin, match[1]!, hasBody ? await readJsonBody(ctx, options.maxBodyBytes) : undefined);
+    })
+    .on('GET', '/kbs/v1/admin/certificates', async (ctx) => {
+      await adminOf(broker, ctx);
+      const text = (name: string): string | undefined => (typeof ctx.query[name] === 'string' ? ctx.query[name] : undefined);
+      ctx.body = await listCertificates(broker, { issuer: text('issuer'), status: text('status'), limit: text('limit') });
     });
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
 import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { openFsStores } from '../store/fs/fs-stores.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
@@ -53,6 +54,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     verifiers,
     nonces: new NonceSealer(nonceKey),
     stores,
+    crls: new CrlPublisher(() => ca, stores.revocations, clock, config.ca.crlValiditySeconds),
     attestationPolicy: defaultAttestationPolicy({ sampleEnabled: config.attestation.enableSample }),
     resourcePolicy: defaultResourcePolicy({ devMode: config.dev }),
     clock,

@@ -1,8 +1,10 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import type { Stores } from '../ports.js';
+import { FsCertificateLog } from './fs-certificate-log.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
 import { FsResourceStore } from './fs-resource-store.js';
+import { FsRevocationList } from './fs-revocation-list.js';
 
 async function isWritableDirectory(dir: string): Promise<boolean> {
   try {
@@ -18,10 +20,16 @@ async function isWritableDirectory(dir: string): Promise<boolean> {
 export async function openFsStores(dataDir: string): Promise<Stores> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const nonces = await FsNonceLedger.open(dataDir);
+  const revocations = await FsRevocationList.open(dataDir);
+  const certificates = await FsCertificateLog.open(dataDir);
   return {
     resources: new FsResourceStore(dataDir),
     nonces,
+    revocations,
+    certificates,
     ready: () => isWritableDirectory(dataDir),
-    close: () => nonces.close(),
+    close: async () => {
+      await Promise.all([nonces.close(), revocations.close(), certificates.close()]);
+    },
   };
 }

@@ -8,6 +8,7 @@ import { initCertificateAuthority, type CertificateAuthority } from '../../../sr
 import { createCsr } from '../../../src/pki/create-csr.js';
 import { defaultAttestationPolicy, defaultResourcePolicy } from '../../../src/policy/default-policies.js';
 import type { BrokerContext } from '../../../src/protocol/broker-context.js';
+import { CrlPublisher } from '../../../src/protocol/crl-publisher.js';
 import { NonceSealer } from '../../../src/protocol/sealed-nonce.js';
 import { createChallenge } from '../../../src/protocol/v1/challenge.js';
 import { openFsStores } from '../../../src/store/fs/fs-stores.js';
@@ -42,6 +43,7 @@ export async function makeBroker(options: { sampleEnabled?: boolean; registry?: 
     verifiers: options.registry ?? new VerifierRegistry().register(sampleVerifier()),
     nonces: new NonceSealer(randomBytes(32)),
     stores,
+    crls: new CrlPublisher(() => ca, stores.revocations, () => now, 86400),
     attestationPolicy: defaultAttestationPolicy({ sampleEnabled: options.sampleEnabled ?? true }),
     resourcePolicy: defaultResourcePolicy({ devMode: true }),
     clock: () => now,
