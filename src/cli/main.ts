@@ -9,7 +9,11 @@ import { serve } from './serve.js';
 
 const USAGE = `usage: keybroker <command>
   serve [--dev] [--config FILE]                       run the broker
-  ca init | status [--json]                           create or inspect the CA under $KEYBROKER_HOME/ca
+  ca init [--root-offline --root-out DIR] | status [--json]   create or inspect the CA under $KEYBROKER_HOME/ca
+  ca prepare [--if-due] | activate [ID] [--if-due] | retire [ID] | taint ID | revoke ID  [--json]
+                                                      issuer lifecycle; exit 3: refused by the state machine, 4: CA busy
+  ca request-issuer [--out CSR] | sign-issuer --root DIR --csr CSR --out CERT | import-issuer --cert CERT
+                                                      rotation with an offline root (scripts/ca-rotate.sh)
   ca issue-admin --name N --out DIR                   an admin client certificate (key.pem, cert.pem, chain.pem)
   ca issue-server --dns NAME --ip ADDR --out DIR      a TLS server certificate signed by the root
   client attest --url URL --tee T --out DIR [--cacert FILE] [--key-type ec-p256|ec-p384|ed25519|rsa-3072]

@@ -99,6 +99,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
       issuerTtlSeconds: ca.optional('issuer_ttl_seconds', positiveInteger) ?? 31536000,
       rootTtlSeconds: ca.optional('root_ttl_seconds', positiveInteger) ?? 315360000,
       serverTtlSeconds: ca.optional('server_ttl_seconds', positiveInteger) ?? 7776000,
+      autoRotate: ca.optional('auto_rotate', readBoolean) ?? true,
+      checkIntervalMs: ca.optional('check_interval_ms', integerIn(100, 86_400_000)) ?? 10_000,
       crlValiditySeconds: ca.optional('crl_validity_seconds', integerIn(300, 30 * 86400)) ?? 86400,
       keyStorage,
     },

@@ -1,6 +1,7 @@
 import type { VerifierRegistry } from '../attestation/registry.js';
 import type { Logger } from '../domain/logger.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
+import type { CaLifecycle } from '../pki/ca-lifecycle.js';
 import type { AttestationPolicy, ResourcePolicy } from '../policy/policy.js';
 import type { Stores } from '../store/ports.js';
 import type { CrlPublisher } from './crl-publisher.js';
@@ -14,6 +15,8 @@ export interface BrokerContext {
   nonceTtlSeconds: number;
   /** The CA as currently loaded; a function so a reload is seen by the next request. */
   ca(): CertificateAuthority;
+  /** Issuer states and transitions of the running server (admin API). */
+  caLifecycle: CaLifecycle;
   verifiers: VerifierRegistry;
   nonces: NonceSealer;
   stores: Stores;

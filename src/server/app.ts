@@ -10,6 +10,7 @@ import { readResource } from '../protocol/v1/resource.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
 import { KbsError } from '../domain/errors.js';
 import { derToPem } from '../pki/pem.js';
+import { addCaAdminRoutes } from './ca-admin-routes.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
 import { Router } from './router.js';
@@ -127,7 +128,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
 
 /** The Koa application: one error boundary, an access log line per request, then the router. */
 export function createApp(broker: BrokerContext, options: AppOptions): Koa {
-  const router = buildRouter(broker, options);
+  const router = addCaAdminRoutes(buildRouter(broker, options), broker, options.maxBodyBytes, (ctx) => adminOf(broker, ctx));
   const app = new Koa();
   app.silent = true;
   app.use(async (ctx) => {

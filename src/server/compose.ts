@@ -5,10 +5,12 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
 import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
+import { CaLifecycle } from '../pki/ca-lifecycle.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { openFsStores } from '../store/fs/fs-stores.js';
+import { issuerKeyStorage } from './issuer-key-storage.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
 export function caParameters(config: Config): CaParameters {
@@ -17,6 +19,7 @@ export function caParameters(config: Config): CaParameters {
     rootTtlSeconds: config.ca.rootTtlSeconds,
     issuerTtlSeconds: config.ca.issuerTtlSeconds,
     serverTtlSeconds: config.ca.serverTtlSeconds,
+    keys: issuerKeyStorage(config),
   };
 }
 
@@ -41,7 +44,10 @@ export interface Broker {
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
   const stores = await openFsStores(config.store.dataDir);
   const { ca: initialCa, created } = await openCertificateAuthority(config, log);
-  let ca = initialCa;
+  const lifecycle = new CaLifecycle(initialCa, {
+    dir: config.ca.dir, parameters: caParameters(config), clock, log, autoRotate: config.ca.autoRotate, checkIntervalMs: config.ca.checkIntervalMs,
+  });
+  const ca = (): CertificateAuthority => lifecycle.current();
   const verifiers = new VerifierRegistry();
   if (config.attestation.enableSample) verifiers.register(sampleVerifier());
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
@@ -50,11 +56,12 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     devMode: config.dev,
     leafTtlSeconds: config.ca.leafTtlSeconds,
     nonceTtlSeconds: config.attestation.nonceTtlSeconds,
-    ca: () => ca,
+    ca,
+    caLifecycle: lifecycle,
     verifiers,
     nonces: new NonceSealer(nonceKey),
     stores,
-    crls: new CrlPublisher(() => ca, stores.revocations, clock, config.ca.crlValiditySeconds),
+    crls: new CrlPublisher(ca, stores.revocations, clock, config.ca.crlValiditySeconds),
     attestationPolicy: defaultAttestationPolicy({ sampleEnabled: config.attestation.enableSample }),
     resourcePolicy: defaultResourcePolicy({ devMode: config.dev }),
     clock,
@@ -63,10 +70,10 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   return {
     context,
     caCreated: created,
-    async reloadCa() {
-      ca = await loadCertificateAuthority(config.ca.dir, caParameters(config), clock());
-      return ca;
+    reloadCa: () => lifecycle.reload(),
+    close: () => {
+      lifecycle.stop();
+      return stores.close();
     },
-    close: () => stores.close(),
   };
 }
