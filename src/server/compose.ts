@@ -9,7 +9,7 @@ import { CaLifecycle } from '../pki/ca-lifecycle.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
-import { openFsStores } from '../store/fs/fs-stores.js';
+import { openStores } from '../store/open-stores.js';
 import { issuerKeyStorage } from './issuer-key-storage.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
@@ -42,7 +42,7 @@ export interface Broker {
 
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
-  const stores = await openFsStores(config.store.dataDir);
+  const stores = await openStores(config.store, log);
   const { ca: initialCa, created } = await openCertificateAuthority(config, log);
   const lifecycle = new CaLifecycle(initialCa, {
     dir: config.ca.dir, parameters: caParameters(config), clock, log, autoRotate: config.ca.autoRotate, checkIntervalMs: config.ca.checkIntervalMs,
