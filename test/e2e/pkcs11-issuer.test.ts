@@ -1,0 +1,77 @@
+/** A broker whose issuer keys live in a SoftHSM2 token ([ca] key_storage = "pkcs11"), checked with the real openssl. */
+import { expect } from 'chai';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSoftHsmToken, SOFTHSM_MODULE, softHsmAvailable } from '../helpers/softhsm.js';
+import { makeTempDir, removeTempDir, startBroker, type BrokerProcess } from './helpers/broker-process.js';
+import { expectProblem, send } from './helpers/https-client.js';
+import { describeResult, runCli, runOpenssl } from './helpers/run-command.js';
+import { attestNew } from './helpers/v1-protocol.js';
+
+describe('e2e: issuer keys in a PKCS#11 token (SoftHSM2)', function () {
+  this.timeout(60_000);
+  let home: string | undefined;
+  let broker: BrokerProcess | undefined;
+  const previousConf = process.env.SOFTHSM2_CONF;
+
+  before(async function () {
+    if (!softHsmAvailable()) {
+      // eslint-disable-next-line no-console
+      console.warn(`    skipped: ${SOFTHSM_MODULE} is not installed (apt-get install softhsm2)`);
+      this.skip();
+    }
+    home = makeTempDir();
+    const token = await createSoftHsmToken(join(home, 'hsm'), 'kb-e2e');
+    // The broker and CLI processes inherit the environment, and with it the test's own SoftHSM2 config.
+    process.env.SOFTHSM2_CONF = token.conf;
+    broker = await startBroker({
+      home,
+      toml: `[ca]\nkey_storage = "pkcs11"\nauto_rotate = false\n[pkcs11]\nmodule = "${SOFTHSM_MODULE}"\ntoken_label = "kb-e2e"\npin_file = "hsm/pin"\n`,
+    });
+  });
+
+  after(async () => {
+    await broker?.stop();
+    if (previousConf === undefined) delete process.env.SOFTHSM2_CONF; else process.env.SOFTHSM2_CONF = previousConf;
+    if (home) removeTempDir(home);
+  });
+
+  const issuerIds = (): string[] => readdirSync(join(home!, 'ca', 'issuers')).sort();
+
+  it('creates the issuer key in the token: no key file in the CA home', () => {
+    const ids = issuerIds();
+    expect(ids).to.have.lengthOf(1);
+    expect(existsSync(join(home!, 'ca', 'issuers', ids[0]!, 'cert.pem'))).to.equal(true);
+    expect(existsSync(join(home!, 'ca', 'issuers', ids[0]!, 'key.pem'))).to.equal(false);
+  });
+
+  it('issues client certificates signed in the token that openssl verify accepts and the broker authenticates', async () => {
+    const { response, credential } = await attestNew(broker!);
+    const certFile = join(home!, 'tee.pem');
+    writeFileSync(certFile, response.certificate);
+    const verified = await runOpenssl(['verify', '-CAfile', broker!.bundlePath, certFile]);
+    expect(verified.code, describeResult(verified)).to.equal(0);
+    expect(verified.stdout.toString()).to.include(': OK');
+    // Past authentication and policy, the store answers: the certificate was accepted.
+    expectProblem(await send(broker!, { path: '/kbs/v1/resource/none/key/absent', credential }), 404, 'resource-not-found', home);
+  });
+
+  it('signs the CRL in the token', async () => {
+    const reply = await send(broker!, { path: '/kbs/v1/ca/crl' });
+    expect(reply.status).to.equal(200);
+    const crl = join(home!, 'active.crl');
+    writeFileSync(crl, reply.body);
+    const result = await runOpenssl(['crl', '-inform', 'DER', '-in', crl, '-noout', '-CAfile', broker!.bundlePath]);
+    expect(result.stderr + result.stdout.toString()).to.include('verify OK');
+  });
+
+  it('puts the key of an issuer prepared with the CLI into the token as well', async () => {
+    const prepared = await runCli(home!, ['ca', 'prepare', '--json']);
+    expect(prepared.code, describeResult(prepared)).to.equal(0);
+    const ids = issuerIds();
+    expect(ids).to.have.lengthOf(2);
+    for (const id of ids) expect(existsSync(join(home!, 'ca', 'issuers', id, 'key.pem')), id).to.equal(false);
+    const status = await runCli(home!, ['ca', 'status', '--json']);
+    expect(status.code, describeResult(status)).to.equal(0);
+  });
+});
