@@ -6,6 +6,7 @@ export interface CertificateRevocation {
   revoked_at: string;
   reason: string;
   revoked_by: string;
+  not_after: string;
   status: 'revoked';
   newly_revoked: boolean;
 }

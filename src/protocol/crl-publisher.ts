@@ -22,6 +22,11 @@ function publishingIssuers(ca: CertificateAuthority, now: Date): (IssuerRecord &
     issuer.signer !== undefined && issuer.state !== 'revoked' && issuer.certificate.notAfter > now);
 }
 
+/** A revoked certificate that has expired is refused for its expiry anyway; its entry leaves the CRL. */
+function unexpired(revocations: RevocationRecord[], now: Date): RevocationRecord[] {
+  return revocations.filter((revocation) => Date.parse(revocation.not_after) > now.getTime());
+}
+
 const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
 
 /**
@@ -45,7 +50,7 @@ export class CrlPublisher {
     const now = this.clock();
     const issuer = publishingIssuers(this.ca(), now).find((candidate) => candidate.id === issuerId);
     if (!issuer) throw new KbsError('not-found', `no CRL for issuer "${issuerId}"`);
-    return this.current(issuer, await this.revocations.list(issuer.id), now);
+    return this.current(issuer, unexpired(await this.revocations.list(issuer.id), now), now);
   }
 
   /** The active issuer's CRL. */
@@ -56,7 +61,7 @@ export class CrlPublisher {
   /** One CRL per publishing issuer, in issuer id order. */
   async allCrls(): Promise<IssuerCrl[]> {
     const now = this.clock();
-    const revocations = await this.revocations.list();
+    const revocations = unexpired(await this.revocations.list(), now);
     return publishingIssuers(this.ca(), now).map((issuer) => this.current(issuer, revocations.filter((revocation) => revocation.issuer_id === issuer.id), now));
   }
 

@@ -68,6 +68,8 @@ export interface RevocationRecord {
   reason: RevocationReason;
   /** Who revoked it, e.g. the admin's name. */
   revoked_by: string;
+  /** The revoked certificate's notAfter (RFC 3339): CRLs list the entry until then (RFC 5280 section 3.3). */
+  not_after: string;
 }
 
 export interface RevocationList {

@@ -8,7 +8,7 @@ export type CertificateStatus = 'valid' | 'expired' | 'revoked' | 'issuer-untrus
 
 export interface CertificateView extends IssuedCertificateRecord {
   status: CertificateStatus;
-  revocation?: Omit<RevocationRecord, 'serial' | 'issuer_id'>;
+  revocation?: Pick<RevocationRecord, 'revoked_at' | 'reason' | 'revoked_by'>;
 }
 
 export interface RevokeResult extends RevocationRecord {
@@ -55,7 +55,10 @@ export async function revokeCertificate(context: BrokerContext, admin: string, s
   const issued = await context.stores.certificates.get(serial);
   if (!issued) throw new KbsError('not-found', `no certificate with serial ${serial} was issued by this broker`);
   const { created, revocation } = await context.stores.revocations.revoke({
-    serial, issuer_id: issued.issuer_id, revoked_at: toRfc3339(context.clock()), reason, revoked_by: admin,
+    serial, issuer_id: issued.issuer_id, revoked_at: toRfc3339(context.clock()), reason, revoked_by: admin, not_after: issued.not_after,
+  }).catch((error: unknown) => {
+    context.log.error('revocation write failed', { serial, error: error instanceof Error ? error.message : String(error) });
+    throw new KbsError('unavailable', 'the revocation could not be recorded; try again');
   });
   if (created) {
     context.log.info('certificate revoked', { serial, issuer: issued.issuer_id, reason, admin });

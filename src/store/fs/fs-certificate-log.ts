@@ -25,13 +25,8 @@ export class FsCertificateLog implements CertificateLog {
   ) {}
 
   static async open(dataDir: string): Promise<FsCertificateLog> {
-    const { file, lines } = await JsonLinesFile.open(join(dataDir, LOG_FILE));
-    const bySerial = new Map<string, IssuedCertificateRecord>();
-    for (const line of lines) {
-      const record = asRecord(line, file.path);
-      if (!bySerial.has(record.serial)) bySerial.set(record.serial, record);
-    }
-    return new FsCertificateLog(file, bySerial);
+    const { file, entries } = await JsonLinesFile.openKeyed(join(dataDir, LOG_FILE), asRecord, (record) => record.serial);
+    return new FsCertificateLog(file, entries);
   }
 
   async record(certificate: IssuedCertificateRecord): Promise<void> {

@@ -9,10 +9,10 @@ function asRevocation(value: unknown, file: string): RevocationRecord {
   const record = value as Partial<Record<keyof RevocationRecord, unknown>> | null;
   const valid = typeof record === 'object' && record !== null
     && typeof record.serial === 'string' && typeof record.issuer_id === 'string' && typeof record.revoked_at === 'string'
-    && typeof record.revoked_by === 'string' && isRevocationReason(record.reason);
+    && typeof record.revoked_by === 'string' && typeof record.not_after === 'string' && isRevocationReason(record.reason);
   if (!valid) throw new Error(`${file}: a revocation entry is malformed`);
-  const { serial, issuer_id, revoked_at, reason, revoked_by } = record as RevocationRecord;
-  return { serial, issuer_id, revoked_at, reason, revoked_by };
+  const { serial, issuer_id, revoked_at, reason, revoked_by, not_after } = record as RevocationRecord;
+  return { serial, issuer_id, revoked_at, reason, revoked_by, not_after };
 }
 
 /** Revoked serials, one JSON line each in `<data>/revocations.jsonl`, all held in memory (revocations are few). */
@@ -23,13 +23,8 @@ export class FsRevocationList implements RevocationList {
   ) {}
 
   static async open(dataDir: string): Promise<FsRevocationList> {
-    const { file, lines } = await JsonLinesFile.open(join(dataDir, LIST_FILE));
-    const bySerial = new Map<string, RevocationRecord>();
-    for (const line of lines) {
-      const revocation = asRevocation(line, file.path);
-      if (!bySerial.has(revocation.serial)) bySerial.set(revocation.serial, revocation);
-    }
-    return new FsRevocationList(file, bySerial);
+    const { file, entries } = await JsonLinesFile.openKeyed(join(dataDir, LIST_FILE), asRevocation, (revocation) => revocation.serial);
+    return new FsRevocationList(file, entries);
   }
 
   async revoke(revocation: RevocationRecord): Promise<{ created: boolean; revocation: RevocationRecord }> {

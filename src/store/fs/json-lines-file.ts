@@ -47,6 +47,25 @@ export class JsonLinesFile {
     return { file: new JsonLinesFile(path, await open(path, 'a')), lines };
   }
 
+  /**
+   * Opens the file and reads each line through `parse` into a map by `keyOf`, keeping the first entry of a key.
+   * A line that `parse` refuses closes the file again and stops the open.
+   */
+  static async openKeyed<T>(path: string, parse: (value: unknown, path: string) => T, keyOf: (entry: T) => string): Promise<{ file: JsonLinesFile; entries: Map<string, T> }> {
+    const { file, lines } = await JsonLinesFile.open(path);
+    const entries = new Map<string, T>();
+    try {
+      for (const line of lines) {
+        const entry = parse(line, path);
+        if (!entries.has(keyOf(entry))) entries.set(keyOf(entry), entry);
+      }
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+    return { file, entries };
+  }
+
   append(value: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`${this.path} is closed`));
     return new Promise((resolve, reject) => {

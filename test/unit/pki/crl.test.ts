@@ -97,12 +97,23 @@ describe('protocol/crl-publisher CrlPublisher', function () {
     const first = await publisher.activeCrl();
     expect(first.issuerId).to.equal('active-1');
     expect((await publisher.activeCrl()).der.equals(first.der)).to.equal(true);
-    const leaf = leafOf(active);
-    await revocations.revoke({ serial: leaf.serial, issuer_id: 'active-1', revoked_at: now.toISOString(), reason: 'superseded', revoked_by: 'ops' });
+    const leaf = leafOf(active, now);
+    await revocations.revoke({ serial: leaf.serial, issuer_id: 'active-1', revoked_at: now.toISOString(), reason: 'superseded', revoked_by: 'ops', not_after: leaf.notAfter.toISOString() });
     const second = await publisher.activeCrl();
     expect(second.crlNumber > first.crlNumber).to.equal(true);
     expect(await serialsOf(second.der)).to.include(`serial number: ${leaf.serial}`);
     expect(await serialsOf((await publisher.crlOf('retired-0')).der)).to.not.include(leaf.serial);
+  });
+
+  it('drops the entry of a revoked certificate once that certificate has expired', async () => {
+    const leaf = leafOf(active, now);
+    await revocations.revoke({ serial: leaf.serial, issuer_id: 'active-1', revoked_at: now.toISOString(), reason: 'keyCompromise', revoked_by: 'ops', not_after: leaf.notAfter.toISOString() });
+    const listed = await publisher.activeCrl();
+    expect(await serialsOf(listed.der)).to.include(leaf.serial);
+    now = new Date(leaf.notAfter.getTime() + 1000);
+    const after = await publisher.activeCrl();
+    expect(after.crlNumber > listed.crlNumber).to.equal(true);
+    expect(await serialsOf(after.der)).to.not.include(leaf.serial);
   });
 
   it('rebuilds a CRL once half of its validity is gone, so nextUpdate is never near', async () => {

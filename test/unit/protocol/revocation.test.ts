@@ -5,6 +5,7 @@ import { authenticateClient, requireNotRevoked, type ClientIdentity } from '../.
 import { attest } from '../../../src/protocol/v1/attest.js';
 import { listCertificates, revokeCertificate } from '../../../src/protocol/v1/certificates.js';
 import type { FsCertificateLog } from '../../../src/store/fs/fs-certificate-log.js';
+import type { FsRevocationList } from '../../../src/store/fs/fs-revocation-list.js';
 import { errorCodeOf, TRUST_DOMAIN } from '../pki/helpers.js';
 import { makeBroker, prepareAttest, type Broker } from './broker-fixture.js';
 
@@ -96,5 +97,11 @@ describe('protocol/v1 revocation and the certificate log', function () {
     const input = prepareAttest(broker.context);
     await (broker.context.stores.certificates as FsCertificateLog).close();
     expect(await errorCodeOf(() => attest(broker.context, input.body))).to.equal('unavailable');
+  });
+
+  it('answers 503 when the revocation cannot be recorded', async () => {
+    const { serial } = await issue();
+    await (broker.context.stores.revocations as FsRevocationList).close();
+    expect(await errorCodeOf(() => revokeCertificate(broker.context, 'ops', serial, undefined))).to.equal('unavailable');
   });
 });

@@ -14,7 +14,7 @@ function issued(serial: string, issuerId = 'issuer-a'): IssuedCertificateRecord 
 }
 
 function revocation(serial: string, issuerId = 'issuer-a', reason: RevocationRecord['reason'] = 'keyCompromise'): RevocationRecord {
-  return { serial, issuer_id: issuerId, revoked_at: '2026-03-01T12:01:00Z', reason, revoked_by: 'ops' };
+  return { serial, issuer_id: issuerId, revoked_at: '2026-03-01T12:01:00Z', reason, revoked_by: 'ops', not_after: '2026-03-01T12:10:00Z' };
 }
 
 describe('store/fs FsRevocationList', function () {
