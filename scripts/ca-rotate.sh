@@ -13,7 +13,7 @@
 #   --days N           validity of an issuer signed with --root-dir (default 365)
 # environment: KEYBROKER_HOME (CA home is $KEYBROKER_HOME/ca, or KEYBROKER_CA_DIR), KEYBROKER (the command,
 #   default: node <checkout>/bin/keybroker.js)
-# exit codes: 0 done or nothing due; 1 failure; 2 usage; 4 another rotation holds the lock;
+# exit codes: 0 done or nothing due; 1 failure; 2 usage; 4 another rotation (or keybroker process) holds the lock;
 #   10 a CSR waits for the offline root's signature (its path is printed)
 set -euo pipefail
 
@@ -103,8 +103,12 @@ prepare_offline() {
 
 if [ -f "$ca_dir/root/key.pem" ]; then prepare_online; else prepare_offline; fi
 
-if has_prepared; then
-  kb ca activate "${due[@]}" >&2
-else
-  log "nothing to activate"
-fi
+# Exit code 3 is the state machine's "nothing prepared to activate" (its reason is on stderr): not a failure here.
+status=0
+kb ca activate "${due[@]}" >&2 || status=$?
+case "$status" in
+  0) ;;
+  3) log "nothing activated" ;;
+  4) exit 4 ;;
+  *) exit 1 ;;
+esac

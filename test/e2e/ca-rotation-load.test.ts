@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { eventually } from '../helpers/eventually.js';
 import { startBroker, type BrokerProcess, REPO_ROOT } from './helpers/broker-process.js';
 import { send } from './helpers/https-client.js';
 import type { LoadSummary } from './helpers/load-client.js';
@@ -20,14 +21,6 @@ function logRecords(broker: BrokerProcess): { msg: string; issuer?: string }[] {
 }
 
 const activations = (broker: BrokerProcess): string[] => logRecords(broker).filter((record) => record.msg === 'CA rotation: activated issuer').map((record) => record.issuer!);
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('e2e: issuer rotation under continuous client load', function () {
   this.timeout(90_000);
@@ -60,14 +53,14 @@ describe('e2e: issuer rotation under continuous client load', function () {
     client.stderr.setEncoding('utf8').on('data', (chunk: string) => { errors += chunk; });
     const exited = new Promise<number | null>((resolve) => client.once('exit', (code) => resolve(code)));
     try {
-      await waitFor('two activations', () => activations(broker).length >= 2, 40_000);
+      await eventually(async () => activations(broker).length >= 2, { attempts: 400 });
       // An operator's CLI change while the server rotates and serves: the first issuer, retired and by now
       // expired (so no leaf of it is in use), is tainted; the server picks the change up by itself.
       const reloads = (): number => logRecords(broker).filter((record) => record.msg === 'CA reloaded').length;
       const reloadsBefore = reloads();
       const tainted = await runCli(broker.home, ['ca', 'taint', firstIssuer, '--json']);
       expect(tainted.code, describeResult(tainted)).to.equal(0);
-      await waitFor('the server to reload the tainted issuer', () => reloads() > reloadsBefore, 10_000);
+      await eventually(async () => reloads() > reloadsBefore);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     } finally {
       client.kill('SIGTERM');
