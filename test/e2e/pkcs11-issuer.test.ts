@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSoftHsmToken, SOFTHSM_MODULE, softHsmAvailable } from '../helpers/softhsm.js';
+import { createSoftHsmToken, requireSoftHsm, SOFTHSM_MODULE } from '../helpers/softhsm.js';
 import { makeTempDir, removeTempDir, startBroker, type BrokerProcess } from './helpers/broker-process.js';
 import { expectProblem, send } from './helpers/https-client.js';
 import { describeResult, runCli, runOpenssl } from './helpers/run-command.js';
@@ -15,11 +15,7 @@ describe('e2e: issuer keys in a PKCS#11 token (SoftHSM2)', function () {
   const previousConf = process.env.SOFTHSM2_CONF;
 
   before(async function () {
-    if (!softHsmAvailable()) {
-      // eslint-disable-next-line no-console
-      console.warn(`    skipped: ${SOFTHSM_MODULE} is not installed (apt-get install softhsm2)`);
-      this.skip();
-    }
+    requireSoftHsm(this);
     home = makeTempDir();
     const token = await createSoftHsmToken(join(home, 'hsm'), 'kb-e2e');
     // The broker and CLI processes inherit the environment, and with it the test's own SoftHSM2 config.

@@ -7,8 +7,11 @@ import { promisify } from 'node:util';
 /** Where Debian's softhsm2 package puts the module (`.ci/run` installs it). */
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 
-export function softHsmAvailable(): boolean {
-  return existsSync(SOFTHSM_MODULE);
+/** Skips the calling hook's tests with a clear message where SoftHSM2 is not installed. */
+export function requireSoftHsm(context: Mocha.Context): void {
+  if (existsSync(SOFTHSM_MODULE)) return;
+  console.warn(`    skipped: ${SOFTHSM_MODULE} is not installed (apt-get install softhsm2)`);
+  context.skip();
 }
 
 export interface SoftHsmToken {

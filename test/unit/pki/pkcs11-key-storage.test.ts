@@ -9,7 +9,7 @@ import { buildCrl } from '../../../src/pki/crl.js';
 import { rawEcdsaToDer } from '../../../src/pki/key-storage/ecdsa-signature.js';
 import type { IssuerKeyStorage } from '../../../src/pki/key-storage/issuer-key-storage.js';
 import { openPkcs11KeyStorage } from '../../../src/pki/key-storage/pkcs11-key-storage.js';
-import { createSoftHsmToken, SOFTHSM_MODULE, softHsmAvailable, type SoftHsmToken } from '../../helpers/softhsm.js';
+import { createSoftHsmToken, requireSoftHsm, SOFTHSM_MODULE, type SoftHsmToken } from '../../helpers/softhsm.js';
 import { leafOf, verifyWithCrl } from './crl-helpers.js';
 import { makeRoot, makeTempDir, NOW, openssl, removeDir, TRUST_DOMAIN, writeTemp } from './helpers.js';
 
@@ -38,11 +38,7 @@ describe('pki/key-storage PKCS#11 with SoftHSM2', function () {
   const previousConf = process.env.SOFTHSM2_CONF;
 
   before(async function () {
-    if (!softHsmAvailable()) {
-      // eslint-disable-next-line no-console
-      console.warn(`    skipped: ${SOFTHSM_MODULE} is not installed (apt-get install softhsm2)`);
-      this.skip();
-    }
+    requireSoftHsm(this);
     dir = await makeTempDir('softhsm');
     token = await createSoftHsmToken(dir);
     // SoftHSM reads its config when the module initializes, which the storage does on open.
