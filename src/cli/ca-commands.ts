@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IDENTITY_SEGMENT } from '../domain/identity.js';
 import {
-  caExists, initCertificateAuthority, issuerStatus, loadCertificateAuthority, readIssuers, rootAuthorityIn, signIssuerRequest,
+  caExists, initCertificateAuthority, issuerStatus, loadCertificateAuthority, readIssuers, rootAuthority, rootAuthorityIn, signIssuerRequest,
   type CertificateAuthority,
 } from '../pki/ca-home.js';
 import { CaBusy } from '../pki/ca-lock.js';
@@ -10,7 +10,6 @@ import { activateIssuer, importIssuer, markIssuer, prepareIssuer, requestIssuerC
 import { issueAdminCertificate, issueServerCertificate } from '../pki/certificate-profiles.js';
 import { dueRotationStep, statusDocument, TransitionRefused, type RotationStep } from '../pki/issuer-states.js';
 import { generateEcKeyPair } from '../pki/key-pair.js';
-import { signerFromPem } from '../pki/signer.js';
 import { writeFileAtomic } from '../store/fs/atomic-write.js';
 import { caParameters } from '../server/compose.js';
 import { parseCommandArgs, requireOption } from './args.js';
@@ -143,7 +142,7 @@ async function requestIssuer(args: string[]): Promise<number> {
   const config = await lifecycleConfig(values);
   const json = values.json === true;
   if (!(await dueOrSkip(config, values['if-due'] === true, 'prepare', json))) return 0;
-  const request = await lifecycleStep(() => requestIssuerCertificate(config.ca.dir, new Date()));
+  const request = await lifecycleStep(() => requestIssuerCertificate(config.ca.dir, new Date(), caParameters(config).keys));
   const out = typeof values.out === 'string' ? values.out : join(config.ca.dir, 'issuers', request.id, 'request.csr');
   if (typeof values.out === 'string') await writeFileAtomic(out, request.csrPem, 0o644);
   print(json, { id: request.id, csr: out, created: request.created, changed: request.created },
@@ -199,18 +198,19 @@ function asList(value: string | boolean | (string | boolean)[] | undefined): str
 }
 
 async function issueServer(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { dns: { type: 'string', multiple: true }, ip: { type: 'string', multiple: true }, out: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' } });
+  const { values } = parseCommandArgs(args, { dns: { type: 'string', multiple: true }, ip: { type: 'string', multiple: true }, out: { type: 'string' }, root: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' } });
   const out = requireOption(values.out, '--out');
   const dnsNames = asList(values.dns);
   const ipAddresses = asList(values.ip);
   if (dnsNames.length + ipAddresses.length === 0) throw usageError('give at least one --dns or --ip');
   const config = cliConfig({ configFile: values.config });
   const ca = await loadCa(config);
-  const rootKey = await readFile(join(ca.dir, 'root', 'key.pem'), 'utf8').catch(() => {
-    throw new CliError('the root key is not in this CA home (offline root): sign the server certificate where the root key is');
-  });
+  // An offline root signs from its own directory (--root DIR with cert.pem and key.pem), e.g. mounted media.
+  const root = typeof values.root === 'string' ? await rootAuthorityIn(values.root) : await rootAuthority(ca.dir);
+  if (!root) throw new CliError('the root key is not in this CA home (offline root): give --root DIR where the root key is');
+  if (!root.certificate.der.equals(ca.root.der)) throw new CliError('--root holds another root than this CA home');
   const key = generateEcKeyPair('P-256');
-  const issued = issueServerCertificate({ certificate: ca.root, signer: signerFromPem(rootKey) }, { spki: key.spki, trustDomain: config.ca.trustDomain, dnsNames, ipAddresses, ttlSeconds: config.ca.serverTtlSeconds, now: new Date() });
+  const issued = issueServerCertificate(root, { spki: key.spki, trustDomain: config.ca.trustDomain, dnsNames, ipAddresses, ttlSeconds: config.ca.serverTtlSeconds, now: new Date() });
   await writeCredentialDirectory(out, { keyPem: key.keyPem, certificatePem: issued.pem, chainPem: ca.root.pem });
   print(values.json === true, { serial: issued.serial, expires_at: issued.notAfter.toISOString(), dir: out }, `wrote ${join(out, 'cert.pem')} for ${[...dnsNames, ...ipAddresses].join(', ')}`);
   return 0;

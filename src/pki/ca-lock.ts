@@ -45,7 +45,10 @@ export async function withCaLock<T>(dir: string, action: () => Promise<T>, waitM
       }
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // A read-only CA home (shared by replicas) cannot change under the reader: read it without a lock.
+      if (code === 'EROFS' || code === 'EACCES') return action();
+      if (code !== 'EEXIST') throw error;
       await removeIfStale(path);
       if (Date.now() >= deadline) throw new CaBusy(`the CA home ${dir} is locked by another keybroker process (${path}); try again`);
       await sleep(RETRY_MS);

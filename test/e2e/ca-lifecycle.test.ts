@@ -121,6 +121,17 @@ describe('e2e: CA lifecycle', function () {
       expect(existsSync(join(rootDir, 'key.pem'))).to.equal(true);
     });
 
+    it('renews the server certificate with ca issue-server --root DIR, and says what to do without it', async () => {
+      const refused = await cli(home, ['ca', 'issue-server', '--dns', 'localhost', '--out', join(home, 'ca', 'server')], 1);
+      expect(refused.stderr).to.match(/offline root\): give --root DIR/);
+      const before = readFileSync(join(home, 'ca', 'server', 'cert.pem'), 'utf8');
+      await cli(home, ['ca', 'issue-server', '--root', rootDir, '--dns', 'localhost', '--ip', '127.0.0.1', '--out', join(home, 'ca', 'server')]);
+      const serverCert = join(home, 'ca', 'server', 'cert.pem');
+      expect(readFileSync(serverCert, 'utf8')).to.not.equal(before);
+      const verify = await runOpenssl(['verify', '-x509_strict', '-purpose', 'sslserver', '-verify_hostname', 'localhost', '-CAfile', join(home, 'ca', 'bundle.pem'), serverCert]);
+      expect(verify.code, describeResult(verify)).to.equal(0);
+    });
+
     it('writes a CSR and exits 10 until the root has signed it; keybroker ca sign-issuer signs it elsewhere; the script imports and activates', async () => {
       const first = idIn(await status(home), 'active');
       const waiting = await rotate([]);

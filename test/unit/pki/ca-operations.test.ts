@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   initCertificateAuthority, loadCertificateAuthority, pendingIssuerRequests, rootAuthorityIn, signIssuerRequest, type CaParameters,
@@ -195,6 +195,16 @@ describe('pki/ca-operations', function () {
     release();
     await Promise.all([first, second]);
     expect(order).to.deep.equal(['first', 'first released', 'second']);
+  });
+
+  it('reads a read-only CA home without a lock', async function () {
+    if (process.getuid?.() === 0) this.skip(); // root writes through directory permissions
+    await chmod(dir, 0o555);
+    try {
+      expect(await withCaLock(dir, async () => 'read', 100)).to.equal('read');
+    } finally {
+      await chmod(dir, 0o700);
+    }
   });
 
   it('takes over the lock of a process that died holding it', async () => {
