@@ -113,9 +113,10 @@ export function acceptsLeaves(state: IssuerState): boolean {
   return state === 'active' || state === 'retired';
 }
 
-/** The status document of `GET /kbs/v1/admin/ca` and `keybroker ca status --json`. */
+/** The status document of `GET /kbs/v1/admin/ca` and `keybroker ca status --json`, oldest issuer first. */
 export function statusDocument(issuers: readonly IssuerStatus[]): { issuers: { id: string; state: IssuerState; not_before: string; not_after: string }[] } {
+  const byAge = [...issuers].sort((a, b) => a.notBefore.getTime() - b.notBefore.getTime() || a.id.localeCompare(b.id));
   return {
-    issuers: issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, not_before: issuer.notBefore.toISOString(), not_after: issuer.notAfter.toISOString() })),
+    issuers: byAge.map((issuer) => ({ id: issuer.id, state: issuer.state, not_before: issuer.notBefore.toISOString(), not_after: issuer.notAfter.toISOString() })),
   };
 }

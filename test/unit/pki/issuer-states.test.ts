@@ -111,6 +111,10 @@ describe('pki/issuer-states', () => {
     });
   });
 
+  it('statusDocument lists the oldest issuer first', () => {
+    expect(statusDocument([issuer('b', 'active', 30), issuer('z', 'retired'), issuer('a', 'prepared', 40)]).issuers.map((entry) => entry.id)).to.deep.equal(['z', 'b', 'a']);
+  });
+
   it('statusDocument has the shape of GET /kbs/v1/admin/ca', () => {
     expect(statusDocument([issuer('a', 'active')])).to.deep.equal({
       issuers: [{ id: 'a', state: 'active', not_before: '2026-03-01T00:00:00.000Z', not_after: '2026-03-03T12:00:00.000Z' }],
