@@ -5,6 +5,7 @@ import { caCommand } from './ca-commands.js';
 import { certCommand } from './cert-show.js';
 import { CliError } from './cli-error.js';
 import { clientCommand } from './client-commands.js';
+import { evidenceCommand } from './evidence-commands.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage: keybroker <command>
@@ -24,6 +25,8 @@ const USAGE = `usage: keybroker <command>
   admin revoke --url URL --admin DIR [--cacert FILE] [--reason R] SERIAL   revoke an issued certificate
   admin list-certificates --url URL --admin DIR [--cacert FILE] [--issuer ID] [--status S] [--limit N]
   cert show FILE                                      print a certificate with its attestation claims decoded
+  evidence verify --tee snp|tdx --evidence FILE [--certs FILE ...] [--collateral DIR] [--at RFC3339]
+                  [--report-data HEX | --nonce N --spki FILE] [--json] [--config FILE]   verify evidence offline
 `;
 
 /** Runs one CLI command and returns its exit code: 0 success, 1 failure, 2 usage. One clear line on stderr otherwise. */
@@ -36,6 +39,7 @@ export async function main(args: string[]): Promise<number> {
       case 'client': return await clientCommand(rest);
       case 'admin': return await adminCommand(rest);
       case 'cert': return await certCommand(rest);
+      case 'evidence': return await evidenceCommand(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
