@@ -7,12 +7,12 @@ import {
   createRootCertificate, issueIssuerCertificate, issueServerCertificate, type SigningAuthority,
 } from './certificate-profiles.js';
 import { readCertificate, type CertificateInfo } from './certificate-info.js';
-import { createCsr } from './create-csr.js';
+import { createCsrWithSigner } from './create-csr.js';
 import { verifyCsr } from './csr.js';
 import { activeIssuer, isInTrustBundle, ISSUER_STATES, type IssuerState, type IssuerStatus } from './issuer-states.js';
 import { fileKeyStorage } from './key-storage/file-key-storage.js';
 import type { IssuerKeyStorage } from './key-storage/issuer-key-storage.js';
-import { generateEcKeyPair, type GeneratedKeyPair } from './key-pair.js';
+import { generateEcKeyPair } from './key-pair.js';
 import { pemToDer } from './pem.js';
 import { keyObjectSigner, signerFromPem, type CertificateSigner } from './signer.js';
 
@@ -92,12 +92,10 @@ export async function loadIssuerSigner(dir: string, id: string, keys: IssuerKeyS
   return keys.load(issuerId(id));
 }
 
-/** The one place a new issuer key is made and stored. */
-async function createIssuerKey(dir: string, id: string): Promise<GeneratedKeyPair> {
-  const key = generateEcKeyPair('P-256');
+/** The one place a new issuer key is made, in the configured key storage. */
+async function createIssuerKey(dir: string, id: string, keys: IssuerKeyStorage = fileKeyStorage(dir)): Promise<CertificateSigner> {
   await mkdir(issuerDir(dir, id), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(issuerDir(dir, id), 'key.pem'), key.keyPem, KEY_MODE);
-  return key;
+  return keys.generate(id);
 }
 
 /** A root from a directory holding its cert.pem and key.pem: root/ of a CA home, or the offline root's media. */
@@ -139,8 +137,7 @@ export function newIssuerId(now: Date): string {
 /** A new issuing CA in state `prepared` (or `active` for a new CA home), signed by the root. */
 export async function createIssuer(dir: string, root: SigningAuthority, parameters: CaParameters, now: Date, state: IssuerState): Promise<string> {
   const id = newIssuerId(now);
-  await mkdir(issuerDir(dir, id), { recursive: true, mode: 0o700 });
-  const { publicKeySpki: spki } = await (parameters.keys ?? fileKeyStorage(dir)).generate(id);
+  const { publicKeySpki: spki } = await createIssuerKey(dir, id, parameters.keys);
   const issued = issueIssuerCertificate(root, { spki, trustDomain: parameters.trustDomain, issuerId: id, ttlSeconds: parameters.issuerTtlSeconds, now });
   await writeFileAtomic(join(issuerDir(dir, id), 'cert.pem'), issued.pem, PUBLIC_MODE);
   await writeIssuerState(dir, id, state, now);
@@ -260,10 +257,9 @@ const ISSUER_CSR_PREFIX = 'keybroker issuing CA ';
  * First half of an offline-root rotation: a new issuer key in the CA home and its CSR (request.csr), to be
  * signed where the root key is. The issuer has no state until its certificate is imported.
  */
-export async function requestIssuer(dir: string, now: Date): Promise<{ id: string; csrPem: string }> {
+export async function requestIssuer(dir: string, now: Date, keys?: IssuerKeyStorage): Promise<{ id: string; csrPem: string }> {
   const id = newIssuerId(now);
-  const key = await createIssuerKey(dir, id);
-  const { pem } = createCsr(key.privateKey, `${ISSUER_CSR_PREFIX}${id}`);
+  const { pem } = createCsrWithSigner(await createIssuerKey(dir, id, keys), `${ISSUER_CSR_PREFIX}${id}`);
   await writeFileAtomic(join(issuerDir(dir, id), 'request.csr'), pem, PUBLIC_MODE);
   return { id, csrPem: pem };
 }

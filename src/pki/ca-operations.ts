@@ -3,6 +3,7 @@ import {
   writeIssuerState, type CaParameters, type IssuerRecord,
 } from './ca-home.js';
 import { withCaLock } from './ca-lock.js';
+import type { IssuerKeyStorage } from './key-storage/issuer-key-storage.js';
 import {
   activeIssuer, dueRotationStep, nextState, preparedIssuer, TransitionRefused, UnknownIssuer, type IssuerAction, type IssuerState, type RotationStep,
 } from './issuer-states.js';
@@ -49,13 +50,13 @@ export async function prepareIssuer(dir: string, parameters: CaParameters, now: 
 }
 
 /** The offline-root variant of prepare: a key and a CSR; reuses a request still waiting for its signature. */
-export async function requestIssuerCertificate(dir: string, now: Date): Promise<{ id: string; csrPem: string; created: boolean }> {
+export async function requestIssuerCertificate(dir: string, now: Date, keys?: IssuerKeyStorage): Promise<{ id: string; csrPem: string; created: boolean }> {
   return withCaLock(dir, async () => {
     const existing = preparedIssuer(await readIssuers(dir, { withSigners: false }));
     if (existing) throw new TransitionRefused(`issuer ${existing.id} is already prepared; activate it first`);
     const [pending] = await pendingIssuerRequests(dir);
     if (pending) return { ...pending, created: false };
-    return { ...(await requestIssuer(dir, now)), created: true };
+    return { ...(await requestIssuer(dir, now, keys)), created: true };
   });
 }
 

@@ -1,12 +1,12 @@
 /** A broker whose issuer keys live in a SoftHSM2 token ([ca] key_storage = "pkcs11"), checked with the real openssl. */
 import { expect } from 'chai';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSoftHsmToken, requireSoftHsm, SOFTHSM_MODULE } from '../helpers/softhsm.js';
 import { makeTempDir, removeTempDir, startBroker, type BrokerProcess } from './helpers/broker-process.js';
 import { expectProblem, send } from './helpers/https-client.js';
 import { describeResult, runCli, runOpenssl } from './helpers/run-command.js';
-import { attestNew } from './helpers/v1-protocol.js';
+import { attestNew, pemBlocks } from './helpers/v1-protocol.js';
 
 describe('e2e: issuer keys in a PKCS#11 token (SoftHSM2)', function () {
   this.timeout(60_000);
@@ -61,11 +61,39 @@ describe('e2e: issuer keys in a PKCS#11 token (SoftHSM2)', function () {
     expect(result.stderr + result.stdout.toString()).to.include('verify OK');
   });
 
+  it('makes the key of an offline-root issuer request in the token and signs its CSR there', async () => {
+    const requested = await runCli(home!, ['ca', 'request-issuer', '--json']);
+    expect(requested.code, describeResult(requested)).to.equal(0);
+    const { id, csr } = JSON.parse(requested.stdout.toString()) as { id: string; csr: string };
+    expect(existsSync(join(home!, 'ca', 'issuers', id, 'key.pem'))).to.equal(false);
+    const verified = await runOpenssl(['req', '-in', csr, '-noout', '-verify']);
+    expect(verified.code, describeResult(verified)).to.equal(0);
+    expect(verified.stderr + verified.stdout.toString()).to.match(/verify OK/i);
+    // Signed by the root (here with plain openssl) and imported, it becomes a prepared issuer whose key is in the token.
+    const certFile = join(home!, 'requested.pem');
+    const extensions = join(home!, 'issuer.ext');
+    writeFileSync(extensions, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+    const signed = await runOpenssl(['x509', '-req', '-in', csr, '-CA', join(home!, 'ca', 'root', 'cert.pem'), '-CAkey', join(home!, 'ca', 'root', 'key.pem'),
+      '-days', '30', '-sha384', '-extfile', extensions, '-out', certFile]);
+    expect(signed.code, describeResult(signed)).to.equal(0);
+    const imported = await runCli(home!, ['ca', 'import-issuer', '--cert', certFile, '--json']);
+    expect(imported.code, describeResult(imported)).to.equal(0);
+    const activated = await runCli(home!, ['ca', 'activate', '--json']);
+    expect(activated.code, describeResult(activated)).to.equal(0);
+    process.kill(broker!.pid, 'SIGHUP');
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const { response } = await attestNew(broker!);
+      if (pemBlocks(response.chain)[0]!.equals(pemBlocks(readFileSync(certFile, 'utf8'))[0]!)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect.fail('the broker did not issue from the imported issuer after SIGHUP');
+  });
+
   it('puts the key of an issuer prepared with the CLI into the token as well', async () => {
     const prepared = await runCli(home!, ['ca', 'prepare', '--json']);
     expect(prepared.code, describeResult(prepared)).to.equal(0);
     const ids = issuerIds();
-    expect(ids).to.have.lengthOf(2);
+    expect(ids).to.have.lengthOf(3);
     for (const id of ids) expect(existsSync(join(home!, 'ca', 'issuers', id, 'key.pem')), id).to.equal(false);
     const status = await runCli(home!, ['ca', 'status', '--json']);
     expect(status.code, describeResult(status)).to.equal(0);
