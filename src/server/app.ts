@@ -1,5 +1,6 @@
 import Koa, { type Context } from 'koa';
 import type { TLSSocket } from 'node:tls';
+import { KbsError } from '../domain/errors.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { authenticateClient, requireNotRevoked, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
@@ -47,9 +48,8 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       ctx.body = { status: 'ok' };
     })
     .on('GET', '/readyz', async (ctx) => {
-      const ready = await broker.stores.ready();
-      ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'unavailable' };
+      if (!(await broker.stores.ready())) throw new KbsError('unavailable', 'the store is not ready');
+      ctx.body = { status: 'ready' };
     })
     .on('POST', '/kbs/v1/challenge', async (ctx) => {
       ctx.body = createChallenge(broker, await readJsonBody(ctx, options.maxBodyBytes));
