@@ -9,7 +9,6 @@ import { listCertificates, revokeCertificate } from '../protocol/v1/certificates
 import { createChallenge } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
-import { KbsError } from '../domain/errors.js';
 import { derToPem } from '../pki/pem.js';
 import { addCaAdminRoutes } from './ca-admin-routes.js';
 import { toKbsError, writeProblem } from './problem.js';
