@@ -1,7 +1,8 @@
 import { listCertificates, revokeCertificate } from '../client/certificates.js';
+import { getPolicy, setPolicy } from '../client/policies.js';
 import { deleteResource, listResources, setResource } from '../client/resources.js';
 import { parseCommandArgs, requireOption } from './args.js';
-import { usageError } from './cli-error.js';
+import { CliError, usageError } from './cli-error.js';
 import { readInput } from './client-commands.js';
 import { tlsFromFiles } from './credential-files.js';
 
@@ -10,6 +11,24 @@ const COMMON = { url: { type: 'string' }, admin: { type: 'string' }, cacert: { t
 function onePath(positionals: string[]): string {
   if (positionals.length !== 1) throw usageError('give exactly one resource path: repository/type/tag');
   return positionals[0]!;
+}
+
+function onePolicyKind(positionals: string[]): string {
+  if (positionals.length !== 1 || (positionals[0] !== 'attestation' && positionals[0] !== 'resource')) throw usageError('give one policy: attestation or resource');
+  return positionals[0];
+}
+
+/**
+ * The document to send: JSON as given, or, for the attestation policy, a bare CEL expression (such as
+ * policies/attestation.cel) as its `allow`.
+ */
+function policyDocument(kind: string, text: string): unknown {
+  if (kind === 'attestation' && !text.trimStart().startsWith('{')) return { allow: text.trim() };
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(`the ${kind} policy is not JSON`);
+  }
 }
 
 export async function adminCommand(args: string[]): Promise<number> {
@@ -56,6 +75,23 @@ export async function adminCommand(args: string[]): Promise<number> {
         : certificates.map((certificate) => `${certificate.serial}\t${certificate.status}\t${certificate.spiffe_id}\t${certificate.issuer_id}\t${certificate.not_after}\n`).join(''));
       return 0;
     }
-    default: throw usageError(`unknown command "admin ${sub ?? ''}": use set-resource, delete-resource, list-resources, revoke or list-certificates`);
+    case 'get-policy': {
+      const { values, positionals } = parseCommandArgs(rest, { ...COMMON, version: { type: 'string' } }, true);
+      const kind = onePolicyKind(positionals);
+      if (values.version !== undefined && !/^\d{1,9}$/.test(values.version)) throw usageError('--version must be a non-negative integer');
+      const tls = await tlsFromFiles({ cacert: values.cacert, credentialDir: requireOption(values.admin, '--admin') });
+      const policy = await getPolicy(requireOption(values.url, '--url'), kind, values.version === undefined ? undefined : Number(values.version), tls);
+      process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+      return 0;
+    }
+    case 'set-policy': {
+      const { values, positionals } = parseCommandArgs(rest, { ...COMMON, file: { type: 'string' } }, true);
+      const kind = onePolicyKind(positionals);
+      const tls = await tlsFromFiles({ cacert: values.cacert, credentialDir: requireOption(values.admin, '--admin') });
+      const policy = await setPolicy(requireOption(values.url, '--url'), kind, policyDocument(kind, (await readInput(values.file)).toString('utf8')), tls);
+      process.stdout.write(values.json ? `${JSON.stringify(policy)}\n` : `set ${kind} policy version ${policy.version} (by ${policy.updated_by} at ${policy.updated_at})\n`);
+      return 0;
+    }
+    default: throw usageError(`unknown command "admin ${sub ?? ''}": use set-resource, delete-resource, list-resources, revoke, list-certificates, get-policy or set-policy`);
   }
 }

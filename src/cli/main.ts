@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/load-config.js';
 import { KbsClientError } from '../client/https-request.js';
 import { adminCommand } from './admin-commands.js';
+import { auditCommand } from './audit-commands.js';
 import { caCommand } from './ca-commands.js';
 import { certCommand } from './cert-show.js';
 import { CliError } from './cli-error.js';
@@ -25,6 +26,9 @@ const USAGE = `usage: keybroker <command>
   admin revoke --url URL --admin DIR [--cacert FILE] [--reason R] SERIAL   revoke an issued certificate
   admin list-certificates --url URL --admin DIR [--cacert FILE] [--issuer ID] [--status S] [--limit N]
   cert show FILE                                      print a certificate with its attestation claims decoded
+  admin get-policy --url URL --admin DIR [--cacert FILE] [--version N] attestation|resource
+  admin set-policy --url URL --admin DIR [--cacert FILE] [--file F] attestation|resource  (JSON, or CEL for attestation)
+  audit verify [--from N] [--file F] [--json]          check the audit log's hash chain; exit 1 at the first broken record
   evidence verify --tee snp|tdx --evidence FILE [--certs FILE ...] [--collateral DIR] [--at RFC3339]
                   [--report-data HEX | --nonce N --spki FILE] [--json] [--config FILE]   verify evidence offline
 `;
@@ -39,6 +43,7 @@ export async function main(args: string[]): Promise<number> {
       case 'client': return await clientCommand(rest);
       case 'admin': return await adminCommand(rest);
       case 'cert': return await certCommand(rest);
+      case 'audit': return await auditCommand(rest);
       case 'evidence': return await evidenceCommand(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);

@@ -1,8 +1,10 @@
 import type { VerifierRegistry } from '../attestation/registry.js';
 import type { Logger } from '../domain/logger.js';
+import type { BrokerMetrics } from '../domain/metrics.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
 import type { CaLifecycle } from '../pki/ca-lifecycle.js';
 import type { AttestationPolicy, ResourcePolicy } from '../policy/policy.js';
+import type { PolicyService } from '../policy/policy-service.js';
 import type { Stores } from '../store/ports.js';
 import type { CrlPublisher } from './crl-publisher.js';
 import type { NonceSealer } from './sealed-nonce.js';
@@ -24,6 +26,9 @@ export interface BrokerContext {
   crls: CrlPublisher;
   attestationPolicy: AttestationPolicy;
   resourcePolicy: ResourcePolicy;
+  /** The versioned policies behind `attestationPolicy` and `resourcePolicy` (admin API). */
+  policies: PolicyService;
+  metrics: BrokerMetrics;
   clock(): Date;
   log: Logger;
 }

@@ -1,6 +1,7 @@
 import Koa, { type Context } from 'koa';
 import type { TLSSocket } from 'node:tls';
-import { KbsError } from '../domain/errors.js';
+import { isKbsError, KbsError } from '../domain/errors.js';
+import type { BrokerMetrics } from '../domain/metrics.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { authenticateClient, requireNotRevoked, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
@@ -8,12 +9,13 @@ import { attest } from '../protocol/v1/attest.js';
 import { listCertificates, revokeCertificate } from '../protocol/v1/certificates.js';
 import { createChallenge } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
+import { parsePolicyKind, parsePolicyVersion, setPolicy } from '../protocol/policy-admin.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
 import { derToPem } from '../pki/pem.js';
 import { addCaAdminRoutes } from './ca-admin-routes.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
-import { Router } from './router.js';
+import { Router, type Handler } from './router.js';
 
 export interface AppOptions {
   maxBodyBytes: number;
@@ -41,6 +43,19 @@ const PKIX_CRL = 'application/pkix-crl';
 
 const PEM_CHAIN = 'application/pem-certificate-chain';
 
+/** Counts every resource request by outcome: "released", or the error code it ended with. */
+function countedByOutcome(metrics: BrokerMetrics, handler: Handler): Handler {
+  return async (ctx, params) => {
+    try {
+      await handler(ctx, params);
+      metrics.resourceRequest('released');
+    } catch (error) {
+      metrics.resourceRequest(isKbsError(error) ? error.code : 'internal-error');
+      throw error;
+    }
+  };
+}
+
 export function buildRouter(broker: BrokerContext, options: AppOptions): Router {
   return new Router()
     .on('GET', '/healthz', async (ctx) => {
@@ -63,7 +78,12 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
         ctx.body = result;
       }
     })
-    .on('GET', '/kbs/v1/resource/*', async (ctx, { rest }) => {
+    .on('GET', '/metrics', async (ctx) => {
+      const { contentType, body } = await broker.metrics.exposition();
+      ctx.type = contentType;
+      ctx.body = body;
+    })
+    .on('GET', '/kbs/v1/resource/*', countedByOutcome(broker.metrics, async (ctx, { rest }) => {
       const client = await clientOf(broker, ctx);
       const value = await readResource(broker, client, rest);
       ctx.set('Cache-Control', 'no-store');
@@ -75,7 +95,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
         ctx.type = 'application/octet-stream';
         ctx.body = Buffer.from(value);
       }
-    })
+    }))
     .on('GET', '/kbs/v1/ca/bundle', async (ctx) => {
       ctx.type = PEM_CHAIN;
       ctx.body = broker.ca().bundlePem;
@@ -122,6 +142,15 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       await adminOf(broker, ctx);
       const text = (name: string): string | undefined => (typeof ctx.query[name] === 'string' ? ctx.query[name] : undefined);
       ctx.body = await listCertificates(broker, { issuer: text('issuer'), status: text('status'), limit: text('limit') });
+    })
+    .on('GET', '/kbs/v1/admin/policy/*', async (ctx, { rest }) => {
+      await adminOf(broker, ctx);
+      ctx.body = await broker.policies.get(parsePolicyKind(rest), parsePolicyVersion(ctx.query.version));
+    })
+    .on('PUT', '/kbs/v1/admin/policy/*', async (ctx, { rest }) => {
+      const admin = await adminOf(broker, ctx);
+      const kind = parsePolicyKind(rest);
+      ctx.body = await setPolicy(broker, admin, kind, await readJsonBody(ctx, options.maxBodyBytes));
     });
 }
 

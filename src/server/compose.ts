@@ -4,13 +4,15 @@ import { createBuiltinVerifier } from '../attestation/verifiers/builtin-verifier
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
-import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
 import { CaLifecycle } from '../pki/ca-lifecycle.js';
+import { loadDefaultPolicies } from '../policy/default-policies.js';
+import { PolicyService } from '../policy/policy-service.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { openStores } from '../store/open-stores.js';
 import { issuerKeyStorage } from './issuer-key-storage.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
 export function caParameters(config: Config): CaParameters {
@@ -40,6 +42,9 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** How often a replica of a shared store looks for a policy version stored by another replica. */
+const POLICY_REFRESH_MS = 2_000;
+
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
   const stores = await openStores(config.store, log);
@@ -52,6 +57,10 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const builtin = await createBuiltinVerifier(config.attestation, clock);
   if (builtin) verifiers.register(builtin);
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
+  const metrics = new PrometheusMetrics(() => ca().issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, notAfter: issuer.certificate.notAfter })));
+  const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
+  // Replicas share policies through the store: each one picks up a version another one stored.
+  const stopPolicyRefresh = config.store.backend === 'postgres' ? policies.watch(POLICY_REFRESH_MS, log) : () => undefined;
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,
     devMode: config.dev,
@@ -63,8 +72,10 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     nonces: new NonceSealer(nonceKey),
     stores,
     crls: new CrlPublisher(ca, stores.revocations, clock, config.ca.crlValiditySeconds),
-    attestationPolicy: defaultAttestationPolicy({ sampleEnabled: config.attestation.enableSample }),
-    resourcePolicy: defaultResourcePolicy({ devMode: config.dev }),
+    attestationPolicy: policies.attestation,
+    resourcePolicy: policies.resource,
+    policies,
+    metrics,
     clock,
     log,
   };
@@ -74,6 +85,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     reloadCa: () => lifecycle.reload(),
     close: () => {
       lifecycle.stop();
+      stopPolicyRefresh();
       return stores.close();
     },
   };

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { SharedStores as Stores } from '../../src/store/postgres/pg-stores.js';
+import type { CoreStores as Stores } from '../../src/store/ports.js';
 import { nonceLedgerContract } from './nonce-ledger.contract.js';
 import { resourceStoreContract } from './resource-store.contract.js';
 

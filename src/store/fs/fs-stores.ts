@@ -1,8 +1,10 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import type { Stores } from '../ports.js';
+import { FsAuditLog } from './fs-audit-log.js';
 import { FsCertificateLog } from './fs-certificate-log.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
+import { FsPolicyStore } from './fs-policy-store.js';
 import { FsResourceStore } from './fs-resource-store.js';
 import { FsRevocationList } from './fs-revocation-list.js';
 
@@ -16,20 +18,28 @@ async function isWritableDirectory(dir: string): Promise<boolean> {
   }
 }
 
+/** Policy versions and the audit log under the data directory (created, mode 0700, when missing). */
+export async function openFsPolicyAndAudit(dataDir: string, auditFileName?: string): Promise<{ policies: FsPolicyStore; audit: FsAuditLog }> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  return { policies: new FsPolicyStore(dataDir), audit: await FsAuditLog.open(dataDir, auditFileName) };
+}
+
 /** The embedded store: everything under one data directory, created (mode 0700) when missing. */
 export async function openFsStores(dataDir: string): Promise<Stores> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { policies, audit } = await openFsPolicyAndAudit(dataDir);
   const nonces = await FsNonceLedger.open(dataDir);
   const revocations = await FsRevocationList.open(dataDir);
   const certificates = await FsCertificateLog.open(dataDir);
   return {
     resources: new FsResourceStore(dataDir),
     nonces,
+    policies,
+    audit,
     revocations,
     certificates,
     ready: () => isWritableDirectory(dataDir),
     close: async () => {
-      await Promise.all([nonces.close(), revocations.close(), certificates.close()]);
+      await Promise.all([nonces.close(), audit.close(), revocations.close(), certificates.close()]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../../domain/logger.js';
 import { CachedResourceStore } from '../cached-resource-store.js';
-import type { Stores } from '../ports.js';
+import type { CoreStores } from '../ports.js';
 import { runMigrations } from './migrations.js';
 import { PgChangeFeed } from './pg-change-feed.js';
 import { PgNonceLedger } from './pg-nonce-ledger.js';
@@ -19,9 +19,6 @@ export interface PgStoresOptions {
   poolSize?: number;
 }
 
-/** What PostgreSQL holds so far: resources and the nonce ledger (revocations and the certificate log stay local). */
-export type SharedStores = Omit<Stores, 'revocations' | 'certificates'>;
-
 /** `host:port/database`: how logs and errors name the database, without user or password. */
 export function describeDatabase(url: string): string {
   const parsed = new URL(url);
@@ -37,7 +34,7 @@ function connectionConfig(url: string): pg.ClientConfig {
  * The shared store for several replicas: runs the migrations (under an advisory lock), then opens the pool, the
  * change feed and the per-replica resource cache. Throws one clear line when the database cannot be reached.
  */
-export async function openPgStores(options: PgStoresOptions): Promise<SharedStores> {
+export async function openPgStores(options: PgStoresOptions): Promise<CoreStores> {
   const database = describeDatabase(options.url);
   const health = new StoreHealth(options.log, database, new URL(options.url).password || undefined);
   const pool = new pg.Pool({ ...connectionConfig(options.url), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });

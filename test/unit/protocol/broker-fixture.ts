@@ -7,7 +7,9 @@ import { silentLogger } from '../../../src/domain/logger.js';
 import { initCertificateAuthority, type CertificateAuthority } from '../../../src/pki/ca-home.js';
 import { CaLifecycle } from '../../../src/pki/ca-lifecycle.js';
 import { createCsr } from '../../../src/pki/create-csr.js';
-import { defaultAttestationPolicy, defaultResourcePolicy } from '../../../src/policy/default-policies.js';
+import { noMetrics } from '../../../src/domain/metrics.js';
+import { loadDefaultPolicies } from '../../../src/policy/default-policies.js';
+import { PolicyService } from '../../../src/policy/policy-service.js';
 import type { BrokerContext } from '../../../src/protocol/broker-context.js';
 import { CrlPublisher } from '../../../src/protocol/crl-publisher.js';
 import { NonceSealer } from '../../../src/protocol/sealed-nonce.js';
@@ -35,6 +37,7 @@ export async function makeBroker(options: { sampleEnabled?: boolean; registry?: 
   let now = wholeSecondNow();
   const ca = await initCertificateAuthority(join(dir, 'ca'), CA_PARAMETERS, new Date(now.getTime() - 3600_000));
   const stores = await openFsStores(join(dir, 'data'));
+  const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: true, sampleEnabled: options.sampleEnabled ?? true }, noMetrics, now);
   const context: BrokerContext = {
     trustDomain: TRUST_DOMAIN,
     devMode: true,
@@ -48,8 +51,10 @@ export async function makeBroker(options: { sampleEnabled?: boolean; registry?: 
     nonces: new NonceSealer(randomBytes(32)),
     stores,
     crls: new CrlPublisher(() => ca, stores.revocations, () => now, 86400),
-    attestationPolicy: defaultAttestationPolicy({ sampleEnabled: options.sampleEnabled ?? true }),
-    resourcePolicy: defaultResourcePolicy({ devMode: true }),
+    attestationPolicy: policies.attestation,
+    resourcePolicy: policies.resource,
+    policies,
+    metrics: noMetrics,
     clock: () => now,
     log: silentLogger,
   };
