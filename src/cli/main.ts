@@ -21,6 +21,7 @@ const USAGE = `usage: keybroker <command>
   client attest --url URL --tee T --out DIR [--cacert FILE] [--key-type ec-p256|ec-p384|ed25519|rsa-3072]
                 [--attester sample|tsm|auto] [--tsm-root DIR] [--json]
   client get --url URL --cert-dir DIR [--cacert FILE] [--json] repo/type/tag
+  client attest|get ... --protocol v0                 the same through the trustee protocol: token.jwt and key.pem in DIR
   admin set-resource|delete-resource --url URL --admin DIR [--cacert FILE] repo/type/tag  (value on stdin or --file F)
   admin list-resources --url URL --admin DIR [--cacert FILE] [--prefix P]
   admin revoke --url URL --admin DIR [--cacert FILE] [--reason R] SERIAL   revoke an issued certificate

@@ -15,6 +15,7 @@ import type { IssuerKeyStorage } from './key-storage/issuer-key-storage.js';
 import { generateEcKeyPair } from './key-pair.js';
 import { pemToDer } from './pem.js';
 import { keyObjectSigner, signerFromPem, type CertificateSigner } from './signer.js';
+import { rotateTokenSigningKey } from './token-signing-key.js';
 
 export type { IssuerState } from './issuer-states.js';
 
@@ -164,6 +165,7 @@ export async function initCertificateAuthority(dir: string, parameters: CaParame
   if (options.rootOfflineDir) await writeFileAtomic(join(rootKeyDir, 'cert.pem'), rootIssued.pem, PUBLIC_MODE);
   await createIssuer(dir, root, parameters, now, 'active');
   await writeServerCertificate(dir, root, parameters, now);
+  await rotateTokenSigningKey(dir);
   // The root certificate is written last: its presence marks a complete CA home.
   await writeFileAtomic(join(dir, 'root', 'cert.pem'), rootIssued.pem, PUBLIC_MODE);
   return loadCertificateAuthority(dir, parameters, now);

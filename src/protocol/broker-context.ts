@@ -6,8 +6,10 @@ import type { CaLifecycle } from '../pki/ca-lifecycle.js';
 import type { AttestationPolicy, ResourcePolicy } from '../policy/policy.js';
 import type { PolicyService } from '../policy/policy-service.js';
 import type { Stores } from '../store/ports.js';
+import type { AdminTokenVerifier } from './admin-bearer.js';
 import type { CrlPublisher } from './crl-publisher.js';
 import type { NonceSealer } from './sealed-nonce.js';
+import type { V0Services } from './v0/v0-services.js';
 
 /** Everything the protocol handlers need, assembled once by the composition root. */
 export interface BrokerContext {
@@ -31,4 +33,8 @@ export interface BrokerContext {
   metrics: BrokerMetrics;
   clock(): Date;
   log: Logger;
+  /** Admin bearer tokens; absent: a bearer token is 401 `admin-auth-required`. */
+  adminTokens?: AdminTokenVerifier;
+  /** The trustee protocol; absent: no /kbs/v0 routes. */
+  v0?: V0Services;
 }

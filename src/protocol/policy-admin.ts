@@ -40,6 +40,11 @@ export async function setPolicy(context: BrokerContext, admin: string, kind: Pol
 }
 
 const REGO = /^\s*(package\s+[\w.]+|import\s+(rego|future)\.|default\s+\w+\s*(:?=))/m;
+const RESOURCE_SHAPE = '{"rules": [{"match": "<repository>/<type>/<tag>", "allow": "<CEL>"}]}';
+
+function refuseRego(text: string, shape: string): void {
+  if (REGO.test(text)) throw new KbsError('bad-request', `Rego is not supported; use CEL rules: ${shape}`);
+}
 
 /**
  * For the v0 route `POST /kbs/v0/resource-policy`: the policy text as the client sent it. CEL rules in the v1
@@ -47,14 +52,29 @@ const REGO = /^\s*(package\s+[\w.]+|import\s+(rego|future)\.|default\s+\w+\s*(:?
  * language, is refused with a 400 that says so.
  */
 export async function setResourcePolicyText(context: BrokerContext, admin: string, text: string): Promise<PolicyView> {
+  refuseRego(text, RESOURCE_SHAPE);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    if (REGO.test(text)) {
-      throw new KbsError('bad-request', 'Rego is not supported; use CEL rules: {"rules": [{"match": "<repository>/<type>/<tag>", "allow": "<CEL>"}]}');
-    }
-    throw new KbsError('bad-request', 'the resource policy must be JSON: {"rules": [{"match": "<repository>/<type>/<tag>", "allow": "<CEL>"}]}');
+    throw new KbsError('bad-request', `the resource policy must be JSON: ${RESOURCE_SHAPE}`);
   }
   return setPolicy(context, admin, 'resource', body);
+}
+
+/**
+ * For the v0 route `POST /kbs/v0/attestation-policy`: either the v1 JSON shape (`{"allow": ..., "id"?: ...}`) or a
+ * bare CEL expression, which becomes `allow`. Rego is refused with a 400 that says so.
+ */
+export async function setAttestationPolicyText(context: BrokerContext, admin: string, text: string): Promise<PolicyView> {
+  refuseRego(text, 'a CEL expression over claims and tee, or {"allow": "<CEL>", "id": "<CEL>"}');
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return setPolicy(context, admin, 'attestation', { allow: trimmed });
+  let body: unknown;
+  try {
+    body = JSON.parse(trimmed);
+  } catch {
+    throw new KbsError('bad-request', 'the attestation policy is neither a CEL expression nor JSON of the form {"allow": "<CEL>"}');
+  }
+  return setPolicy(context, admin, 'attestation', body);
 }

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { isKbsError, KbsError } from '../domain/errors.js';
 import type { BrokerMetrics } from '../domain/metrics.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { AdminTokenVerifier, bearerToken } from '../protocol/admin-bearer.js';
 import { authenticateClient, requireNotRevoked, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
 import { attest } from '../protocol/v1/attest.js';
@@ -16,6 +17,7 @@ import { addCaAdminRoutes } from './ca-admin-routes.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
 import { Router, type Handler } from './router.js';
+import { addV0Routes, isV0Request, writeV0Error } from './routes-v0.js';
 
 export interface AppOptions {
   maxBodyBytes: number;
@@ -32,8 +34,13 @@ function clientOf(broker: BrokerContext, ctx: Context): Promise<ClientIdentity> 
   return requireNotRevoked(authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock()), broker.stores.revocations);
 }
 
-/** Admin routes: no certificate at all is `admin-auth-required`, not `no-client-certificate`. */
+/**
+ * Admin routes: a bearer JWT of a configured identity provider, or an admin certificate. No certificate at all
+ * is `admin-auth-required`, not `no-client-certificate`.
+ */
 async function adminOf(broker: BrokerContext, ctx: Context): Promise<string> {
+  const bearer = bearerToken(ctx.get('Authorization') || undefined);
+  if (bearer !== undefined) return (broker.adminTokens ?? new AdminTokenVerifier([], 'admin')).authenticate(bearer, broker.clock());
   const peer = peerOf(ctx);
   return requireAdmin(peer.certificate ? await clientOf(broker, ctx) : undefined);
 }
@@ -57,7 +64,7 @@ function countedByOutcome(metrics: BrokerMetrics, handler: Handler): Handler {
 }
 
 export function buildRouter(broker: BrokerContext, options: AppOptions): Router {
-  return new Router()
+  const router = new Router()
     .on('GET', '/healthz', async (ctx) => {
       ctx.body = { status: 'ok' };
     })
@@ -152,6 +159,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       const kind = parsePolicyKind(rest);
       ctx.body = await setPolicy(broker, admin, kind, await readJsonBody(ctx, options.maxBodyBytes));
     });
+  return addV0Routes(router, broker, { maxBodyBytes: options.maxBodyBytes, authenticateAdmin: (ctx) => adminOf(broker, ctx) });
 }
 
 /** The Koa application: one error boundary, an access log line per request, then the router. */
@@ -165,7 +173,7 @@ export function createApp(broker: BrokerContext, options: AppOptions): Koa {
       await router.dispatch(ctx);
     } catch (error) {
       const failure = toKbsError(error, broker.log);
-      writeProblem(ctx, failure);
+      if (isV0Request(ctx)) writeV0Error(ctx, failure); else writeProblem(ctx, failure);
       if (failure.code === 'payload-too-large') ctx.set('Connection', 'close');
     }
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -8,8 +8,12 @@ import { CaLifecycle } from '../pki/ca-lifecycle.js';
 import { loadDefaultPolicies } from '../policy/default-policies.js';
 import { PolicyService } from '../policy/policy-service.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { AdminTokenVerifier } from '../protocol/admin-bearer.js';
+import { SealedBox } from '../protocol/sealed-box.js';
 import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
+import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
+import { loadIdentityProviders } from './identity-providers.js';
 import { openStores } from '../store/open-stores.js';
 import { issuerKeyStorage } from './issuer-key-storage.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
@@ -61,6 +65,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
   // Replicas share policies through the store: each one picks up a version another one stored.
   const stopPolicyRefresh = config.store.backend === 'postgres' ? policies.watch(POLICY_REFRESH_MS, log) : () => undefined;
+  let tokenKeys = await openTokenSigningKeys(config.ca.dir, config.dev);
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,
     devMode: config.dev,
@@ -78,11 +83,22 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     metrics,
     clock,
     log,
+    adminTokens: new AdminTokenVerifier(await loadIdentityProviders(config.admin.identityProviders), config.admin.role),
+    v0: {
+      sessionTtlSeconds: config.v0.sessionTtlSeconds,
+      allowRsa1_5: config.v0.allowRsa1_5,
+      sessionBox: new SealedBox(nonceKey, 'keybroker-v0-session-v1'),
+      tokenKeys: () => tokenKeys,
+    },
   };
   return {
     context,
     caCreated: created,
-    reloadCa: () => lifecycle.reload(),
+    async reloadCa() {
+      const reloaded = await lifecycle.reload();
+      tokenKeys = await loadTokenSigningKeys(config.ca.dir);
+      return reloaded;
+    },
     close: () => {
       lifecycle.stop();
       stopPolicyRefresh();

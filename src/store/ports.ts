@@ -87,6 +87,20 @@ export interface RevocationList {
   list(issuerId?: string): Promise<RevocationRecord[]>;
 }
 
+/**
+ * Attested sessions of the trustee protocol (PROTOCOL.md 2), shared by every replica. The session itself travels
+ * sealed in its cookie; only its token is stored, once the TEE has attested, under the session's random id.
+ */
+export interface V0SessionStore {
+  /**
+   * Records the token of an attested session, kept until `expiresAt`. The first token wins: the answer is the
+   * token in force afterwards (`token` unless another request attested the session first).
+   */
+  attest(sessionId: string, token: string, expiresAt: Date): Promise<string>;
+  /** The token of an attested session, or undefined when it has none or it expired at `now`. */
+  token(sessionId: string, now: Date): Promise<string | undefined>;
+}
+
 /** One stored version of a policy (PROTOCOL.md 1.8). */
 export interface PolicyVersion {
   /** 1, 2, 3, ... per kind; 0 is reserved for the shipped default, which is never stored. */
@@ -125,6 +139,7 @@ export interface AuditLog {
 export interface CoreStores {
   resources: ResourceStore;
   nonces: NonceLedger;
+  v0Sessions: V0SessionStore;
   /** True when the store can serve requests (for /readyz). */
   ready(): Promise<boolean>;
   close(): Promise<void>;

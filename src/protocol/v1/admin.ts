@@ -7,7 +7,7 @@ import type { ClientIdentity } from '../client-identity.js';
 
 /** Admin routes need an admin identity: none is 401, a TEE certificate is 403. */
 export function requireAdmin(client: ClientIdentity | undefined): string {
-  if (!client) throw new KbsError('admin-auth-required', 'an admin client certificate is required');
+  if (!client) throw new KbsError('admin-auth-required', 'an admin client certificate or bearer token is required');
   if (client.principal.kind !== 'admin') throw new KbsError('admin-forbidden', 'this certificate has no admin role');
   return client.principal.name;
 }

@@ -25,7 +25,7 @@ export interface AttestResponse {
 const MAX_CSR_CHARS = 16 * 1024;
 const MAX_INIT_DATA_CHARS = 256 * 1024;
 
-function parseInitData(value: unknown): InitData | undefined {
+export function parseInitData(value: unknown): InitData | undefined {
   if (value === undefined) return undefined;
   const initData = requireObject(value, '"init_data"');
   const format = requireString(initData, 'format', 16);
@@ -34,7 +34,7 @@ function parseInitData(value: unknown): InitData | undefined {
 }
 
 /** The certificate's id segment: from the measurement when there is one, otherwise from the key. */
-function defaultIdentity(measurement: string | undefined, spki: Buffer): string {
+export function defaultIdentity(measurement: string | undefined, spki: Buffer): string {
   const source = measurement !== undefined ? Buffer.from(measurement, 'hex') : spki;
   return createHash('sha256').update(source).digest('hex').slice(0, 16);
 }

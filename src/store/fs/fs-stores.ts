@@ -7,6 +7,7 @@ import { FsNonceLedger } from './fs-nonce-ledger.js';
 import { FsPolicyStore } from './fs-policy-store.js';
 import { FsResourceStore } from './fs-resource-store.js';
 import { FsRevocationList } from './fs-revocation-list.js';
+import { FsV0SessionStore } from './fs-v0-sessions.js';
 
 async function isWritableDirectory(dir: string): Promise<boolean> {
   try {
@@ -37,6 +38,7 @@ export async function openFsStores(dataDir: string): Promise<Stores> {
     audit,
     revocations,
     certificates,
+    v0Sessions: await FsV0SessionStore.open(dataDir),
     ready: () => isWritableDirectory(dataDir),
     close: async () => {
       await Promise.all([nonces.close(), audit.close(), revocations.close(), certificates.close()]);

@@ -6,6 +6,7 @@ import { runMigrations } from './migrations.js';
 import { PgChangeFeed } from './pg-change-feed.js';
 import { PgNonceLedger } from './pg-nonce-ledger.js';
 import { PgResourceStore } from './pg-resource-store.js';
+import { PgV0SessionStore } from './pg-v0-sessions.js';
 import { StoreHealth } from './store-health.js';
 
 export interface PgStoresOptions {
@@ -55,14 +56,17 @@ export async function openPgStores(options: PgStoresOptions): Promise<CoreStores
     staleIfErrorMs: options.cacheStaleIfErrorMs,
   });
   const nonces = new PgNonceLedger(pool, health);
+  const v0Sessions = new PgV0SessionStore(pool, health);
   let closing: Promise<void> | undefined;
   return {
     resources,
     nonces,
+    v0Sessions,
     ready: () => health.guard('readiness check', () => pool.query('SELECT 1')).then(() => true, () => false),
     close() {
       closing ??= (async () => {
         nonces.close();
+        v0Sessions.close();
         resources.close();
         await feed.close();
         await pool.end();
