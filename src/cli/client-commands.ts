@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { attestV1 } from '../client/attest.js';
-import { sampleAttester } from '../client/attesters.js';
+import { chooseAttester, type AttesterName } from '../client/attesters.js';
 import { getResource } from '../client/resources.js';
 import type { ClientKeyType } from '../pki/create-csr.js';
 import { parseCommandArgs, requireOption } from './args.js';
@@ -10,23 +10,24 @@ import { writeCredentialDirectory } from './ca-commands.js';
 import { tlsFromFiles } from './credential-files.js';
 
 const KEY_TYPES: ClientKeyType[] = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-3072'];
+const ATTESTERS: AttesterName[] = ['sample', 'tsm', 'auto'];
 
 async function attestCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, {
     url: { type: 'string' }, tee: { type: 'string' }, out: { type: 'string' }, cacert: { type: 'string' },
     'key-type': { type: 'string' }, measurement: { type: 'string' }, verifier: { type: 'string' }, json: { type: 'boolean' },
+    attester: { type: 'string' }, 'tsm-root': { type: 'string' },
   });
   const url = requireOption(values.url, '--url');
   const tee = requireOption(values.tee, '--tee');
   const out = requireOption(values.out, '--out');
   const keyType = (values['key-type'] ?? 'ec-p256') as ClientKeyType;
   if (!KEY_TYPES.includes(keyType)) throw usageError(`--key-type must be one of ${KEY_TYPES.join(', ')}`);
-  if (tee !== 'sample') throw usageError(`this CLI attests with the sample TEE only; "${tee}" needs the attester of its hardware`);
+  const attesterName = values.attester as AttesterName | undefined;
+  if (attesterName !== undefined && !ATTESTERS.includes(attesterName)) throw usageError(`--attester must be one of ${ATTESTERS.join(', ')}`);
   const tls = await tlsFromFiles({ cacert: values.cacert });
-  const credential = await attestV1({
-    url, tee, keyType, ...(tls.ca ? { ca: tls.ca } : {}), ...(values.verifier ? { verifier: values.verifier } : {}),
-    attester: sampleAttester(values.measurement ? { measurement: values.measurement } : {}),
-  });
+  const attester = await chooseAttester({ tee, attester: attesterName, tsmRoot: values['tsm-root'], sampleMeasurement: values.measurement });
+  const credential = await attestV1({ url, tee, keyType, ca: tls.ca, verifier: values.verifier, attester });
   await writeCredentialDirectory(out, { keyPem: credential.keyPem, certificatePem: credential.certificatePem, chainPem: credential.chainPem });
   const summary = { spiffe_id: credential.spiffeId, serial: credential.serial, expires_at: credential.expiresAt.toISOString(), dir: out };
   process.stdout.write(values.json ? `${JSON.stringify({ ...summary, claims: credential.claims }, null, 2)}\n`
@@ -35,12 +36,16 @@ async function attestCommand(args: string[]): Promise<number> {
 }
 
 async function getCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { url: { type: 'string' }, 'cert-dir': { type: 'string' }, cacert: { type: 'string' }, out: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(args, {
+    url: { type: 'string' }, 'cert-dir': { type: 'string' }, cacert: { type: 'string' }, json: { type: 'boolean' },
+  }, true);
   const url = requireOption(values.url, '--url');
   const certDir = requireOption(values['cert-dir'], '--cert-dir');
   if (positionals.length !== 1) throw usageError('give exactly one resource path: repository/type/tag');
-  const value = await getResource(url, positionals[0]!, await tlsFromFiles({ cacert: values.cacert, credentialDir: certDir }));
-  process.stdout.write(value);
+  const path = positionals[0]!;
+  const value = await getResource(url, path, await tlsFromFiles({ cacert: values.cacert, credentialDir: certDir }));
+  // --json: base64 of the value, as kbs-client's get-resource prints it, with the path and size.
+  process.stdout.write(values.json ? `${JSON.stringify({ path, size: value.length, value: value.toString('base64') })}\n` : value);
   return 0;
 }
 

@@ -13,7 +13,8 @@ const USAGE = `usage: keybroker <command>
   ca issue-admin --name N --out DIR                   an admin client certificate (key.pem, cert.pem, chain.pem)
   ca issue-server --dns NAME --ip ADDR --out DIR      a TLS server certificate signed by the root
   client attest --url URL --tee T --out DIR [--cacert FILE] [--key-type ec-p256|ec-p384|ed25519|rsa-3072]
-  client get --url URL --cert-dir DIR [--cacert FILE] repo/type/tag
+                [--attester sample|tsm|auto] [--tsm-root DIR] [--json]
+  client get --url URL --cert-dir DIR [--cacert FILE] [--json] repo/type/tag
   admin set-resource|delete-resource --url URL --admin DIR [--cacert FILE] repo/type/tag  (value on stdin or --file F)
   admin list-resources --url URL --admin DIR [--cacert FILE] [--prefix P]
   cert show FILE                                      print a certificate with its attestation claims decoded

@@ -1,18 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import { v1ReportData } from '../attestation/binding.js';
 import { createCsr, generateClientKey, type ClientKeyType } from '../pki/create-csr.js';
-import { sampleAttester, type Attester } from './attesters.js';
+import type { Attester } from './attesters.js';
 import { postJson } from './https-request.js';
 
-export interface AttestOptions {
+export interface AttestV1Options {
   /** Base URL of the broker, e.g. https://127.0.0.1:8080 */
   url: string;
   tee: string;
-  /** PEM trust bundle of the broker. */
-  ca?: string;
-  attester?: Attester;
-  keyType?: ClientKeyType;
-  verifier?: string;
+  /** PEM trust bundle of the broker; the system store when absent. */
+  ca?: string | undefined;
+  attester: Attester;
+  keyType?: ClientKeyType | undefined;
+  verifier?: string | undefined;
 }
 
 export interface AttestedCredential {
@@ -26,20 +26,14 @@ export interface AttestedCredential {
   claims: Record<string, unknown>;
 }
 
-function attesterFor(tee: string, attester: Attester | undefined): Attester {
-  if (attester) return attester;
-  if (tee === 'sample') return sampleAttester();
-  throw new Error(`no attester given for TEE "${tee}"`);
-}
-
 /** The v1 flow: key in the TEE, challenge, report data bound to nonce and key, attest, certificate. */
-export async function attestV1(options: AttestOptions): Promise<AttestedCredential> {
+export async function attestV1(options: AttestV1Options): Promise<AttestedCredential> {
   const base = options.url.replace(/\/+$/, '');
   const tls = options.ca ? { ca: options.ca } : {};
   const challenge = await postJson<{ nonce: string }>(`${base}/kbs/v1/challenge`, { tee: options.tee, ...(options.verifier ? { verifier: options.verifier } : {}) }, tls);
   const key = generateClientKey(options.keyType);
   const csr = createCsr(key);
-  const evidence = await attesterFor(options.tee, options.attester)(v1ReportData(challenge.nonce, csr.spki));
+  const evidence = await options.attester(v1ReportData(challenge.nonce, csr.spki));
   const issued = await postJson<{ certificate: string; chain: string; spiffe_id: string; serial: string; expires_at: string; claims: Record<string, unknown> }>(
     `${base}/kbs/v1/attest`, { nonce: challenge.nonce, csr: csr.pem, evidence }, tls);
   return {

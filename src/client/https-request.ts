@@ -1,4 +1,4 @@
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent } from 'node:https';
 
 export interface TlsIdentity {
   /** PEM trust anchors for the broker's server certificate (the CA bundle); the system store when absent. */
@@ -32,15 +32,20 @@ export class KbsClientError extends Error {
   }
 }
 
-export function httpsRequestBuffer(url: string, options: TlsIdentity & { method: string; body?: Buffer | string; headers?: Record<string, string> }): Promise<HttpsResponse> {
+/** How a request reaches the broker: its own connection with these TLS settings, or an agent that holds them. */
+export type Transport = TlsIdentity | { agent: Agent };
+
+export function httpsRequestBuffer(url: string, options: Transport & { method: string; body?: Buffer | string; headers?: Record<string, string> }): Promise<HttpsResponse> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : Buffer.from(options.body);
     const outgoing = httpsRequest(url, {
       method: options.method,
       headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...options.headers },
-      ...(options.ca ? { ca: options.ca } : {}),
-      ...(options.cert ? { cert: options.cert, key: options.key } : {}),
-      agent: false,
+      ...('agent' in options ? { agent: options.agent } : {
+        ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.cert ? { cert: options.cert, key: options.key } : {}),
+        agent: false,
+      }),
     }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,12 +1,12 @@
-import { httpsRequestBuffer, KbsClientError, type TlsIdentity } from './https-request.js';
+import { httpsRequestBuffer, KbsClientError, type TlsIdentity, type Transport } from './https-request.js';
 
 function resourceUrl(base: string, prefix: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${prefix}${path.replace(/^\/+/, '')}`;
 }
 
 /** GET /kbs/v1/resource/{path} over mutual TLS; resolves to the raw bytes. */
-export async function getResource(url: string, path: string, tls: TlsIdentity): Promise<Buffer> {
-  const response = await httpsRequestBuffer(resourceUrl(url, '/kbs/v1/resource/', path), { ...tls, method: 'GET' });
+export async function getResource(url: string, path: string, transport: Transport): Promise<Buffer> {
+  const response = await httpsRequestBuffer(resourceUrl(url, '/kbs/v1/resource/', path), { ...transport, method: 'GET' });
   if (response.status !== 200) throw KbsClientError.fromResponse(response);
   return response.body;
 }

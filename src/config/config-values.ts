@@ -20,6 +20,12 @@ export function describeValue(value: unknown): string {
   return 'a table';
 }
 
+/** An empty variable counts as unset, as shells make `VAR= cmd` easy to write by accident. */
+export function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
 function wrongType(key: string, expected: string, value: unknown): ConfigError {
   return new ConfigError(key, `must be ${expected}, got ${describeValue(value)}`);
 }

@@ -30,8 +30,16 @@ export interface Config {
     enableSample: boolean;
   };
   store: {
-    backend: 'fs';
-    /** Absolute path, default `<home>/data`. */
+    backend: 'fs' | 'postgres';
+    /** Absolute path, default `<home>/data`; with PostgreSQL it still holds `keys/` (shared by the replicas). */
     dataDir: string;
+    /** `postgres://...`; set exactly when the backend is PostgreSQL. A secret (it may carry a password). */
+    url?: string;
+    /** How long a replica serves a resource from its cache without asking the database. */
+    cacheMaxAgeMs: number;
+    /** How long a cached resource is still served while the database is unreachable. */
+    cacheStaleIfErrorSeconds: number;
+    /** PostgreSQL connections per replica (plus one for change notifications). */
+    poolSize: number;
   };
 }

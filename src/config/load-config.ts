@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { ConfigDocument } from './config-document.js';
 import { readConfigFile } from './config-file.js';
 import {
+  fromEnv,
   integerIn,
   oneOf,
   positiveInteger,
@@ -11,6 +12,7 @@ import {
   readListenAddress,
   readPath,
 } from './config-values.js';
+import { readStoreSettings } from './store-settings.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -28,12 +30,6 @@ export interface LoadConfigOptions {
 const SECTIONS = ['server', 'ca', 'attestation', 'store'] as const;
 
 const TLS_VERSIONS = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const;
-
-/** An empty variable counts as unset, as shells make `VAR= cmd` easy to write by accident. */
-function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
 
 /**
  * The one configuration: defaults, then the TOML file, then the environment. Throws ConfigError (one line naming
@@ -82,10 +78,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
       nonceTtlSeconds: attestation.optional('nonce_ttl_seconds', integerIn(10, 3600)) ?? 300,
       enableSample: attestation.optional('enable_sample', readBoolean) ?? options.dev,
     },
-    store: {
-      backend: store.optional('backend', oneOf(['fs'])) ?? 'fs',
-      dataDir: resolve(home, store.optional('data_dir', readPath) ?? 'data'),
-    },
+    store: readStoreSettings(store, env, home),
   };
   document.rejectUnknownKeys();
   return config;

@@ -7,7 +7,7 @@ import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaPa
 import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
-import { openFsStores } from '../store/fs/fs-stores.js';
+import { openStores } from '../store/open-stores.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
 export function caParameters(config: Config): CaParameters {
@@ -38,7 +38,7 @@ export interface Broker {
 
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
-  const stores = await openFsStores(config.store.dataDir);
+  const stores = await openStores(config.store, log);
   const { ca: initialCa, created } = await openCertificateAuthority(config, log);
   let ca = initialCa;
   const verifiers = new VerifierRegistry();

@@ -18,6 +18,8 @@ export interface StartOptions {
   home?: string;
   /** Remove the home directory on stop (default: true for a fresh home, false for a given one). */
   removeHome?: boolean;
+  /** Port on 127.0.0.1 (default 0: any free port); a restart on a known port keeps clients' URLs valid. */
+  port?: number;
   /** How long to wait for the listening line (default 15 s). */
   startTimeoutMs?: number;
 }
@@ -95,7 +97,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
 
   const child = spawn(process.execPath, [CLI_PATH, 'serve', '--dev'], {
     cwd: home,
-    env: brokerEnv(home, { KEYBROKER_LISTEN: '127.0.0.1:0' }),
+    env: brokerEnv(home, { KEYBROKER_LISTEN: `127.0.0.1:${options.port ?? 0}` }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);

@@ -24,16 +24,18 @@ export function sharedBroker(): Promise<BrokerProcess> {
 
 /** An admin credential issued once by `keybroker ca issue-admin --name ops` in the shared broker's home. */
 export function sharedAdmin(): Promise<AdminCredential> {
-  admin ??= (async () => {
-    const { home } = await sharedBroker();
-    const work = join(home, 'work');
-    mkdirSync(work, { recursive: true });
-    const dir = join(work, 'ops-admin');
-    const result = await runCli(home, ['ca', 'issue-admin', '--name', 'ops', '--out', dir], { cwd: work });
-    if (result.code !== 0) throw new Error(`ca issue-admin failed: ${describeResult(result)}`);
-    return { dir, cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
-  })();
+  admin ??= sharedBroker().then((broker) => issueAdmin(broker.home, 'ops'));
   return admin;
+}
+
+/** An admin credential issued by `keybroker ca issue-admin --name NAME` in a broker's home. */
+export async function issueAdmin(home: string, name: string): Promise<AdminCredential> {
+  const work = join(home, 'work');
+  mkdirSync(work, { recursive: true });
+  const dir = join(work, `${name}-admin`);
+  const result = await runCli(home, ['ca', 'issue-admin', '--name', name, '--out', dir], { cwd: work });
+  if (result.code !== 0) throw new Error(`ca issue-admin failed: ${describeResult(result)}`);
+  return { dir, cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
 }
 
 after(async function stopSharedBroker() {

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
           serverTtlSeconds: 7776000,
         },
         attestation: { nonceTtlSeconds: 300, enableSample: false },
-        store: { backend: 'fs', dataDir: join(home(), 'data') },
+        store: { backend: 'fs', dataDir: join(home(), 'data'), cacheMaxAgeMs: 1000, cacheStaleIfErrorSeconds: 300, poolSize: 10 },
       });
     });
 
@@ -202,7 +202,14 @@ describe('loadConfig', () => {
       ['[attestation]\nnonce_ttl_seconds = 9', '[attestation] nonce_ttl_seconds', '9 is out of range 10..3600'],
       ['[attestation]\nnonce_ttl_seconds = 3601', '[attestation] nonce_ttl_seconds', 'out of range'],
       ['[attestation]\nenable_sample = "yes"', '[attestation] enable_sample', 'must be true or false, got "yes"'],
-      ['[store]\nbackend = "postgres"', '[store] backend', '"postgres" is not allowed (allowed: "fs")'],
+      ['[store]\nbackend = "sqlite"', '[store] backend', '"sqlite" is not allowed (allowed: "fs", "postgres")'],
+      ['[store]\nbackend = "postgres"', '[store] url', 'backend = "postgres" needs a database URL here or in KEYBROKER_DATABASE_URL'],
+      ['[store]\nurl = "postgres://db/kb"', '[store] url', 'only used with [store] backend = "postgres"'],
+      ['[store]\nbackend = "postgres"\nurl = "mysql://u:pw@db/kb"', '[store] url', 'must be a URL postgres://'],
+      ['[store]\nbackend = "postgres"\nurl = "postgres://db"', '[store] url', 'must be a URL postgres://'],
+      ['[store]\ncache_max_age_ms = 60001', '[store] cache_max_age_ms', 'out of range 0..60000'],
+      ['[store]\ncache_stale_if_error_seconds = -1', '[store] cache_stale_if_error_seconds', 'out of range 0..86400'],
+      ['[store]\npool_size = 0', '[store] pool_size', 'out of range 1..100'],
       ['[store]\ndata_dir = 1', '[store] data_dir', 'must be a string, got integer 1'],
       ['[server]\nlisen = "127.0.0.1:1"', '[server] lisen', 'unknown key (known: listen, '],
       ['[store]\nbackend = "fs"\n[store.options]\nx = 1', '[store] options', 'unknown key'],

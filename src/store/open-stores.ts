@@ -1,0 +1,17 @@
+import type { Config } from '../config/config.js';
+import type { Logger } from '../domain/logger.js';
+import { openFsStores } from './fs/fs-stores.js';
+import type { Stores } from './ports.js';
+import { openPgStores } from './postgres/pg-stores.js';
+
+/** The store adapter named by `[store] backend`. */
+export function openStores(store: Config['store'], log: Logger): Promise<Stores> {
+  if (store.backend === 'fs') return openFsStores(store.dataDir);
+  return openPgStores({
+    url: store.url!,
+    log,
+    cacheMaxAgeMs: store.cacheMaxAgeMs,
+    cacheStaleIfErrorMs: store.cacheStaleIfErrorSeconds * 1000,
+    poolSize: store.poolSize,
+  });
+}

@@ -1,0 +1,97 @@
+import type pg from 'pg';
+
+/** One schema step. Steps are never edited once released: a change is a new step with the next id. */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+/** The channel every change notification travels on; the payload is `{"topic": ..., "key": ...}`. */
+export const CHANGE_CHANNEL = 'keybroker_changes';
+
+/**
+ * The schema, in order. A new port appends its step here (tables, plus a trigger with
+ * `keybroker_notify_change('<topic>', '<key column>')` when replicas cache it).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'change notifications',
+    sql: `
+      CREATE FUNCTION keybroker_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        changed jsonb;
+      BEGIN
+        IF TG_OP = 'DELETE' THEN changed := to_jsonb(OLD); ELSE changed := to_jsonb(NEW); END IF;
+        PERFORM pg_notify('${CHANGE_CHANNEL}', json_build_object('topic', TG_ARGV[0], 'key', changed ->> TG_ARGV[1])::text);
+        RETURN NULL;
+      END $$;`,
+  },
+  {
+    id: 2,
+    name: 'resources',
+    sql: `
+      CREATE TABLE keybroker_resources (
+        path text PRIMARY KEY,
+        value bytea NOT NULL,
+        version integer NOT NULL CHECK (version > 0),
+        updated_at timestamptz NOT NULL
+      );
+      CREATE TRIGGER keybroker_resources_changed AFTER INSERT OR UPDATE OR DELETE ON keybroker_resources
+        FOR EACH ROW EXECUTE FUNCTION keybroker_notify_change('resource', 'path');`,
+  },
+  {
+    id: 3,
+    name: 'nonce ledger',
+    sql: `
+      CREATE TABLE keybroker_nonces (
+        id text PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX keybroker_nonces_expires_at ON keybroker_nonces (expires_at);`,
+  },
+];
+
+/** Any fixed number; every keybroker replica takes the same one, so only one migrates at a time. */
+const MIGRATION_LOCK = 0x6b627273;
+
+/**
+ * Applies the steps the database does not have yet, each in its own transaction, under a session advisory lock:
+ * replicas starting together wait for each other and find the work done. Returns the ids applied by this call.
+ */
+export async function runMigrations(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS keybroker_schema_migrations (
+        id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const applied = new Set((await client.query<{ id: number }>('SELECT id FROM keybroker_schema_migrations')).rows.map((row) => row.id));
+      const done: number[] = [];
+      for (const migration of migrations) {
+        if (applied.has(migration.id)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO keybroker_schema_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw new Error(`migration ${migration.id} (${migration.name}) failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+        done.push(migration.id);
+      }
+      return done;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => { broken = true; });
+    }
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    // A connection in an unknown state (lock possibly held) is closed rather than returned to the pool.
+    client.release(broken);
+  }
+}

@@ -1,0 +1,73 @@
+import pg from 'pg';
+import type { Logger } from '../../domain/logger.js';
+import { CachedResourceStore } from '../cached-resource-store.js';
+import type { Stores } from '../ports.js';
+import { runMigrations } from './migrations.js';
+import { PgChangeFeed } from './pg-change-feed.js';
+import { PgNonceLedger } from './pg-nonce-ledger.js';
+import { PgResourceStore } from './pg-resource-store.js';
+import { StoreHealth } from './store-health.js';
+
+export interface PgStoresOptions {
+  /** `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`. */
+  url: string;
+  log: Logger;
+  /** See ResourceCacheOptions. */
+  cacheMaxAgeMs: number;
+  cacheStaleIfErrorMs: number;
+  /** Connections in the pool per replica. */
+  poolSize?: number;
+}
+
+/** `host:port/database`: how logs and errors name the database, without user or password. */
+export function describeDatabase(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+/** Fails fast when the database is away, so requests get 503 promptly instead of hanging. */
+function connectionConfig(url: string): pg.ClientConfig {
+  return { connectionString: url, connectionTimeoutMillis: 3_000, query_timeout: 10_000, keepAlive: true, application_name: 'keybroker' };
+}
+
+/**
+ * The shared store for several replicas: runs the migrations (under an advisory lock), then opens the pool, the
+ * change feed and the per-replica resource cache. Throws one clear line when the database cannot be reached.
+ */
+export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
+  const database = describeDatabase(options.url);
+  const health = new StoreHealth(options.log, database, new URL(options.url).password || undefined);
+  const pool = new pg.Pool({ ...connectionConfig(options.url), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+  // An idle connection that breaks emits here; without a listener that would end the process.
+  pool.on('error', (error) => health.failed('idle connection', error));
+  try {
+    const applied = await runMigrations(pool);
+    if (applied.length > 0) options.log.info('database migrated', { database, applied });
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new Error(`store: PostgreSQL at ${database}: ${reason}`);
+  }
+  const feed = new PgChangeFeed(connectionConfig(options.url));
+  await feed.start();
+  const resources = new CachedResourceStore(new PgResourceStore(pool, health), feed, {
+    maxAgeMs: options.cacheMaxAgeMs,
+    staleIfErrorMs: options.cacheStaleIfErrorMs,
+  });
+  const nonces = new PgNonceLedger(pool, health);
+  let closing: Promise<void> | undefined;
+  return {
+    resources,
+    nonces,
+    ready: () => health.guard('readiness check', () => pool.query('SELECT 1')).then(() => true, () => false),
+    close() {
+      closing ??= (async () => {
+        nonces.close();
+        resources.close();
+        await feed.close();
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}

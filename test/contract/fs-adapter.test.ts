@@ -1,0 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFsStores } from '../../src/store/fs/fs-stores.js';
+import { storeContract } from './store-contract.js';
+
+storeContract('fs', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'keybroker-contract-'));
+  return {
+    open: () => openFsStores(dataDir),
+    sharedByProcesses: false,
+    dispose: () => rm(dataDir, { recursive: true, force: true }),
+  };
+});

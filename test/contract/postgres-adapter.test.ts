@@ -1,0 +1,31 @@
+import pg from 'pg';
+import { silentLogger } from '../../src/domain/logger.js';
+import { openPgStores } from '../../src/store/postgres/pg-stores.js';
+import { useTestDatabase } from '../helpers/pg-test-database.js';
+import { storeContract } from './store-contract.js';
+
+describe('PostgreSQL adapter', () => {
+  const database = useTestDatabase();
+
+  /** Empties every keybroker table but the migration record, so each test starts from a migrated, empty store. */
+  async function emptyTables(): Promise<void> {
+    const client = new pg.Client({ connectionString: database().url() });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ tablename: string }>(
+        `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'keybroker\\_%' AND tablename <> 'keybroker_schema_migrations'`);
+      if (rows.length > 0) await client.query(`TRUNCATE ${rows.map((row) => row.tablename).join(', ')}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  storeContract('postgres', async () => {
+    await emptyTables();
+    return {
+      open: () => openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000, cacheStaleIfErrorMs: 300_000 }),
+      sharedByProcesses: true,
+      dispose: async () => undefined,
+    };
+  });
+});

@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import type { Stores } from '../../src/store/ports.js';
+import { nonceLedgerContract } from './nonce-ledger.contract.js';
+import { resourceStoreContract } from './resource-store.contract.js';
+
+/** One test's storage: each `open()` is another process or replica over the same data. */
+export interface StoreBacking {
+  open(): Promise<Stores>;
+  /** True when several processes may use the storage at once (PostgreSQL); the fs store serves one process. */
+  sharedByProcesses: boolean;
+  dispose(): Promise<void>;
+}
+
+/** Opens stores over the current test's backing; closed after the test. */
+export type OpenStores = () => Promise<Stores>;
+
+/** Handles for concurrent users: one per replica where the backing is shared by processes, else one handle for all. */
+export type OpenReplicas = (count: number) => Promise<Stores[]>;
+
+/**
+ * The behaviour every store adapter must show. `freshBacking` gives each test empty storage. A new port adds its
+ * `<port>Contract(open)` call here, and every adapter runs it.
+ */
+export function storeContract(adapter: string, freshBacking: () => Promise<StoreBacking>): void {
+  describe(`store contract: ${adapter}`, () => {
+    let backing: StoreBacking | undefined;
+    const opened: Stores[] = [];
+
+    beforeEach(async () => {
+      backing = await freshBacking();
+    });
+
+    afterEach(async () => {
+      for (const stores of opened.splice(0)) await stores.close();
+      await backing?.dispose();
+      backing = undefined;
+    });
+
+    const open: OpenStores = async () => {
+      if (!backing) throw new Error('store contract: no backing outside a test');
+      const stores = await backing.open();
+      opened.push(stores);
+      return stores;
+    };
+
+    const replicas: OpenReplicas = async (count) => {
+      if (backing?.sharedByProcesses) return Promise.all(Array.from({ length: count }, open));
+      const single = await open();
+      return Array.from({ length: count }, () => single);
+    };
+
+    it('is ready while open', async () => {
+      expect(await (await open()).ready()).to.equal(true);
+    });
+
+    resourceStoreContract(open, replicas);
+    nonceLedgerContract(open, replicas);
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * Three broker processes on their own loopback ports sharing one PostgreSQL database (through a TCP proxy this test
+ * owns, to cut it for an outage) and one home: the CA and the nonce sealing key, as a shared volume would provide.
+ */
+import { expect } from 'chai';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually } from '../helpers/eventually.js';
+import { createTestDatabase, PG_PORT, type TestDatabase } from '../helpers/pg-test-database.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { startBroker, type BrokerProcess } from './helpers/broker-process.js';
+import { expectProblem, send, sendOrError, type Credential, type Reply } from './helpers/https-client.js';
+import { describeResult, runCli } from './helpers/run-command.js';
+import { attestBody, attestNew, challenge, generateTeeKey, postAttest, randomResourcePath } from './helpers/v1-protocol.js';
+
+const DB_PASSWORD = 'e2e-db-password-7f3a';
+
+describe('several replicas on one PostgreSQL', function () {
+  this.timeout(60_000);
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let replicas: BrokerProcess[] = [];
+  let admin: Credential;
+
+  before(async function () {
+    database = await createTestDatabase();
+    proxy = await startTcpProxy(PG_PORT);
+    const toml = `[store]\nbackend = "postgres"\nurl = "${database.url({ port: proxy.port, password: DB_PASSWORD })}"\n`;
+    const first = await startBroker({ toml });
+    replicas = [first];
+    // The others share the first one's home: its CA (made there in development mode) and data/keys/nonce-seal.key.
+    for (let index = 1; index < 3; index += 1) replicas.push(await startBroker({ home: first.home, removeHome: false }));
+    const work = join(first.home, 'work');
+    mkdirSync(work, { recursive: true });
+    const result = await runCli(first.home, ['ca', 'issue-admin', '--name', 'ops', '--out', join(work, 'ops')], { cwd: work });
+    if (result.code !== 0) throw new Error(`ca issue-admin failed: ${describeResult(result)}`);
+    admin = { cert: readFileSync(join(work, 'ops', 'cert.pem'), 'utf8'), key: readFileSync(join(work, 'ops', 'key.pem'), 'utf8') };
+  });
+
+  after(async function () {
+    // The first replica owns the home, so it stops last.
+    for (const replica of [...replicas].reverse()) await replica.stop();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  const putResource = (replica: BrokerProcess, path: string, value: string) =>
+    send(replica, { method: 'PUT', path: `/kbs/v1/admin/resource/${path}`, body: value, credential: admin, headers: { 'content-type': 'application/octet-stream' } });
+  const getResource = (replica: BrokerProcess, path: string, credential: Credential) =>
+    send(replica, { path: `/kbs/v1/resource/${path}`, credential });
+
+  it('challenge on replica 1, attest on replica 2, fetch on replica 3; a change on replica 1 reaches replica 3', async () => {
+    const [one, two, three] = replicas as [BrokerProcess, BrokerProcess, BrokerProcess];
+    const path = randomResourcePath();
+    expect((await putResource(one, path, 'first value')).status).to.equal(201);
+
+    const key = await generateTeeKey();
+    const { nonce } = await challenge(one);
+    const attested = await postAttest(two, await attestBody(nonce, key));
+    expect(attested.status, attested.text()).to.equal(201);
+    const credential = { cert: attested.json<{ certificate: string }>().certificate, key: key.privateKeyPem };
+
+    const fetched = await getResource(three, path, credential);
+    expect(fetched.status).to.equal(200);
+    expect(fetched.text()).to.equal('first value');
+    expectProblem(await postAttest(three, await attestBody(nonce, key)), 401, 'nonce-invalid');
+
+    expect((await putResource(one, path, 'second value')).status).to.equal(200);
+    // The documented bound is 1 s (notification, or the cache's maximum age); the poll only keeps a failure from hanging.
+    await eventually(async () => (await getResource(three, path, credential)).text() === 'second value');
+  });
+
+  it('issues one certificate when two replicas get the same nonce at once', async () => {
+    const [one, two] = replicas as [BrokerProcess, BrokerProcess];
+    for (let round = 0; round < 5; round += 1) {
+      const key = await generateTeeKey();
+      const { nonce } = await challenge(one);
+      const body = await attestBody(nonce, key);
+      const replies = await Promise.all([postAttest(one, body), postAttest(two, body)]);
+      expect(replies.map((reply) => reply.status).sort()).to.deep.equal([201, 401]);
+      expectProblem(replies.find((reply) => reply.status === 401)!, 401, 'nonce-invalid');
+    }
+  });
+
+  it('answers 503 unavailable while the database is away, keeps serving cached reads, and recovers by itself', async () => {
+    const [one, , three] = replicas as [BrokerProcess, BrokerProcess, BrokerProcess];
+    const path = randomResourcePath();
+    expect((await putResource(one, path, 'cached value')).status).to.equal(201);
+    const { credential } = await attestNew(one);
+    // Read once the write's notification has certainly reached replica 3, so what it caches stays cached.
+    await eventually(async () => (await getResource(three, path, credential)).status === 200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await getResource(three, path, credential)).text()).to.equal('cached value');
+
+    proxy.cut();
+    try {
+      const key = await generateTeeKey();
+      const { nonce } = await challenge(one);
+      expectProblem(await postAttest(one, await attestBody(nonce, key)), 503, 'unavailable', one.home);
+      expectProblem(await send(one, { path: '/kbs/v1/admin/resources', credential: admin }), 503, 'unavailable', one.home);
+      expect((await send(one, { path: '/readyz' })).status).to.equal(503);
+      const cached = await getResource(three, path, credential);
+      expect(cached.status).to.equal(200);
+      expect(cached.text()).to.equal('cached value');
+    } finally {
+      proxy.restore();
+    }
+
+    await eventually(async () => (await send(one, { path: '/readyz' })).status === 200);
+    await attestNew(one);
+    expect((await putResource(one, path, 'after the outage')).status).to.equal(200);
+    await eventually(async () => (await getResource(three, path, credential)).text() === 'after the outage');
+
+    expect(one.stderr()).to.include('store unavailable');
+    expect(one.stdout()).to.include('store available again');
+    for (const replica of replicas) {
+      expect(replica.stdout() + replica.stderr()).not.to.include(DB_PASSWORD);
+      expect(replica.stderr()).not.to.match(/\n\s+at /);
+    }
+  });
+
+  it('keeps serving when one replica is killed mid-load: clients retry on the others', async () => {
+    const path = randomResourcePath();
+    expect((await putResource(replicas[0]!, path, 'under load')).status).to.equal(201);
+    const victim = replicas[1]!;
+    let completed = 0;
+    let failovers = 0;
+
+    /** Challenge, attest and fetch on one replica; a dead replica gives a network error and the next one is tried. */
+    async function oneClient(first: number): Promise<void> {
+      for (let attempt = 0; attempt < replicas.length; attempt += 1) {
+        const replica = replicas[(first + attempt) % replicas.length]!;
+        try {
+          const { credential } = await attestNew(replica);
+          const reply: Reply = await getResource(replica, path, credential);
+          expect(reply.text()).to.equal('under load');
+          completed += 1;
+          if (completed === 6) process.kill(victim.pid, 'SIGKILL');
+          return;
+        } catch (error) {
+          if (replica !== victim) throw error;
+          failovers += 1;
+        }
+      }
+      throw new Error('no replica answered');
+    }
+
+    const workers = Array.from({ length: 3 }, async (_, worker) => {
+      for (let round = 0; round < 8; round += 1) await oneClient(worker + round);
+    });
+    await Promise.all(workers);
+    expect(completed).to.equal(24);
+    expect(victim.running()).to.equal(false);
+    expect(failovers).to.be.greaterThan(0);
+    const survivors = replicas.filter((replica) => replica !== victim);
+    for (const replica of survivors) expect((await sendOrError(replica, { path: '/readyz' })).reply?.status).to.equal(200);
+  });
+});
