@@ -1,5 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
+import { CachedResourceStore, type ResourceCacheOptions } from '../cached-resource-store.js';
+import { ChangeSubscribers } from '../change-feed.js';
 import type { Stores } from '../ports.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
 import { FsResourceStore } from './fs-resource-store.js';
@@ -14,12 +16,16 @@ async function isWritableDirectory(dir: string): Promise<boolean> {
   }
 }
 
-/** The embedded store: everything under one data directory, created (mode 0700) when missing. */
-export async function openFsStores(dataDir: string): Promise<Stores> {
+/**
+ * The embedded store: everything under one data directory, created (mode 0700) when missing. Resource reads are
+ * cached: writes through this process drop their entry at once, and a file changed behind the broker's back is
+ * seen within `cache.maxAgeMs`. One process owns the directory, so the change feed has no other publisher.
+ */
+export async function openFsStores(dataDir: string, cache: ResourceCacheOptions = { maxAgeMs: 0, staleIfErrorMs: 0 }): Promise<Stores> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const nonces = await FsNonceLedger.open(dataDir);
   return {
-    resources: new FsResourceStore(dataDir),
+    resources: new CachedResourceStore(new FsResourceStore(dataDir), new ChangeSubscribers(), cache),
     nonces,
     ready: () => isWritableDirectory(dataDir),
     close: () => nonces.close(),
