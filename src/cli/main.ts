@@ -5,6 +5,7 @@ import { caCommand } from './ca-commands.js';
 import { certCommand } from './cert-show.js';
 import { CliError } from './cli-error.js';
 import { clientCommand } from './client-commands.js';
+import { evidenceCommand } from './evidence-commands.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage: keybroker <command>
@@ -18,6 +19,8 @@ const USAGE = `usage: keybroker <command>
   admin set-resource|delete-resource --url URL --admin DIR [--cacert FILE] repo/type/tag  (value on stdin or --file F)
   admin list-resources --url URL --admin DIR [--cacert FILE] [--prefix P]
   cert show FILE                                      print a certificate with its attestation claims decoded
+  evidence verify --tee snp|tdx --evidence FILE [--certs FILE ...] [--collateral DIR] [--at RFC3339]
+                  [--report-data HEX | --nonce N --spki FILE] [--json] [--config FILE]   verify evidence offline
 `;
 
 /** Runs one CLI command and returns its exit code: 0 success, 1 failure, 2 usage. One clear line on stderr otherwise. */
@@ -30,6 +33,7 @@ export async function main(args: string[]): Promise<number> {
       case 'client': return await clientCommand(rest);
       case 'admin': return await adminCommand(rest);
       case 'cert': return await certCommand(rest);
+      case 'evidence': return await evidenceCommand(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return command === undefined ? 2 : 0;

@@ -8,6 +8,8 @@ import { listen, tlsOptions } from '../server/listen.js';
 import { jsonLogger } from '../server/logger.js';
 import { parseCommandArgs } from './args.js';
 import { cliConfig } from './home.js';
+import { tdxSettingWarnings } from '../config/tdx-settings.js';
+import { snpSettingWarnings } from '../config/verifier-settings.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -28,6 +30,8 @@ export async function serve(args: string[]): Promise<number> {
   if (config.attestation.enableSample) {
     log.warn('the sample TEE is ENABLED: it proves nothing about hardware; never use it in production', { dev: config.dev });
   }
+  for (const warning of tdxSettingWarnings(config.attestation.tdx)) log.warn(warning);
+  for (const warning of snpSettingWarnings(config.attestation.snp)) log.warn(warning);
   process.stderr.write([
     `keybroker listening on https://${displayHost(address.address)}:${address.port}${config.dev ? ' (development mode)' : ''}`,
     `  trust bundle:      ${bundle}`,

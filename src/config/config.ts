@@ -1,3 +1,6 @@
+import type { TdxSettings } from './tdx-settings.js';
+import type { SnpSettings } from './verifier-settings.js';
+
 /** The one typed configuration, after the TOML file and the environment were merged and validated. */
 export interface ListenAddress {
   host: string;
@@ -28,6 +31,10 @@ export interface Config {
     nonceTtlSeconds: number;
     /** The sample TEE: on in development mode unless configured off; off otherwise unless configured on. */
     enableSample: boolean;
+    /** Where fetched attestation collateral (AMD KDS, Intel PCS) is cached; absolute path, default `<data_dir>/collateral-cache`. */
+    collateralCacheDir: string;
+    snp: SnpSettings;
+    tdx: TdxSettings;
   };
   store: {
     backend: 'fs' | 'postgres';

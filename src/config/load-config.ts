@@ -13,6 +13,8 @@ import {
   readPath,
 } from './config-values.js';
 import { readStoreSettings } from './store-settings.js';
+import { readTdxSettings } from './tdx-settings.js';
+import { readSnpSettings } from './verifier-settings.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -53,6 +55,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const envListen = fromEnv(env, 'KEYBROKER_LISTEN');
   const tlsMinVersion = server.optional('tls_min_version', oneOf(['1.2', '1.3'])) ?? '1.3';
 
+  const storeSettings = readStoreSettings(store, env, home);
   const config: Config = {
     home,
     dev: options.dev,
@@ -77,8 +80,11 @@ export function loadConfig(options: LoadConfigOptions): Config {
     attestation: {
       nonceTtlSeconds: attestation.optional('nonce_ttl_seconds', integerIn(10, 3600)) ?? 300,
       enableSample: attestation.optional('enable_sample', readBoolean) ?? options.dev,
+      collateralCacheDir: resolve(home, attestation.optional('collateral_cache_dir', readPath) ?? resolve(storeSettings.dataDir, 'collateral-cache')),
+      snp: readSnpSettings(attestation, home),
+      tdx: readTdxSettings(attestation, home),
     },
-    store: readStoreSettings(store, env, home),
+    store: storeSettings,
   };
   document.rejectUnknownKeys();
   return config;

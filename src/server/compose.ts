@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { VerifierRegistry } from '../attestation/registry.js';
-import { sampleVerifier } from '../attestation/verifiers/sample.js';
+import { createBuiltinVerifier } from '../attestation/verifiers/builtin-verifiers.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
@@ -42,7 +42,8 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const { ca: initialCa, created } = await openCertificateAuthority(config, log);
   let ca = initialCa;
   const verifiers = new VerifierRegistry();
-  if (config.attestation.enableSample) verifiers.register(sampleVerifier());
+  const builtin = await createBuiltinVerifier(config.attestation, clock);
+  if (builtin) verifiers.register(builtin);
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { reportDataMatches, v1ReportData } from '../../attestation/binding.js';
+import { initDataClaim, initDataMatchesReport, readInitData, type InitData } from '../../attestation/init-data.js';
 import type { Claims } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
 import { IDENTITY_SEGMENT } from '../../domain/identity.js';
@@ -20,13 +21,12 @@ export interface AttestResponse {
 const MAX_CSR_CHARS = 16 * 1024;
 const MAX_INIT_DATA_CHARS = 256 * 1024;
 
-function parseInitData(value: unknown): string | undefined {
+function parseInitData(value: unknown): InitData | undefined {
   if (value === undefined) return undefined;
   const initData = requireObject(value, '"init_data"');
   const format = requireString(initData, 'format', 16);
   if (format !== 'toml' && format !== 'json') throw new KbsError('bad-request', '"init_data.format" must be "toml" or "json"');
-  const body = requireString(initData, 'body', MAX_INIT_DATA_CHARS);
-  return createHash('sha384').update(body, 'utf8').digest('hex');
+  return readInitData(format, requireString(initData, 'body', MAX_INIT_DATA_CHARS));
 }
 
 /** The certificate's id segment: from the measurement when there is one, otherwise from the key. */
@@ -46,7 +46,7 @@ export async function attest(context: BrokerContext, body: unknown): Promise<Att
   const hasEvidence = request.evidence !== undefined && request.evidence !== null;
   const hasToken = request.token !== undefined && request.token !== null;
   if (hasEvidence === hasToken) throw new KbsError('bad-request', 'exactly one of "evidence" and "token" is required');
-  const initDataDigest = parseInitData(request.init_data);
+  const initData = parseInitData(request.init_data);
 
   const now = context.clock();
   const sealed = context.nonces.open(nonce, now);
@@ -63,7 +63,11 @@ export async function attest(context: BrokerContext, body: unknown): Promise<Att
     throw new KbsError('binding-mismatch', 'report data does not bind this nonce and the CSR key');
   }
 
-  const claimsBeforeIssue = { ...verified.claims, ...(initDataDigest ? { init_data: initDataDigest } : {}) };
+  if (initData && verified.initData && !initDataMatchesReport(initData, verified.initData)) {
+    throw new KbsError('binding-mismatch', 'the init-data digest does not match the report\'s init-data field');
+  }
+
+  const claimsBeforeIssue = { ...verified.claims, ...(initData ? { init_data: initDataClaim(initData) } : {}) };
   const decision = context.attestationPolicy.evaluate({ claims: claimsBeforeIssue, tee: sealed.tee });
   if (!decision.allow) throw new KbsError('policy-denied', decision.reason ?? 'the attestation policy denied this TEE');
   const id = decision.id ?? defaultIdentity(claimsBeforeIssue.measurement, csr.spki);

@@ -40,7 +40,13 @@ describe('loadConfig', () => {
           rootTtlSeconds: 315360000,
           serverTtlSeconds: 7776000,
         },
-        attestation: { nonceTtlSeconds: 300, enableSample: false },
+        attestation: {
+          nonceTtlSeconds: 300,
+          enableSample: false,
+          collateralCacheDir: join(home(), 'data', 'collateral-cache'),
+          snp: { enabled: true, kds: false, kdsUrl: 'https://kdsintf.amd.com', allowDebug: false, maxVmpl: 0, extraArkSha256: [] },
+          tdx: { enabled: true, pcs: false, pcsUrl: 'https://api.trustedservices.intel.com', allowDebug: false, extraRootSha256: [] },
+        },
         store: { backend: 'fs', dataDir: join(home(), 'data'), cacheMaxAgeMs: 1000, cacheStaleIfErrorSeconds: 300, poolSize: 10 },
       });
     });
@@ -106,7 +112,7 @@ describe('loadConfig', () => {
       expect(config.ca.trustDomain).to.equal('kbs.example.org');
       expect(config.ca.leafTtlSeconds).to.equal(86400);
       expect(config.ca.adminTtlSeconds).to.equal(604800);
-      expect(config.attestation).to.deep.equal({ nonceTtlSeconds: 60, enableSample: true });
+      expect(config.attestation).to.deep.include({ nonceTtlSeconds: 60, enableSample: true, collateralCacheDir: join(home(), 'var/data/collateral-cache') });
       expect(config.store.dataDir).to.equal(join(home(), 'var/data'));
     });
 
