@@ -7,20 +7,33 @@ import type { ClientKeyType } from '../pki/create-csr.js';
 import { parseCommandArgs, requireOption } from './args.js';
 import { usageError } from './cli-error.js';
 import { writeCredentialDirectory } from './ca-commands.js';
+import { attestV0Command, getV0Resource } from './client-v0-commands.js';
 import { tlsFromFiles } from './credential-files.js';
 
 const KEY_TYPES: ClientKeyType[] = ['ec-p256', 'ec-p384', 'ed25519', 'rsa-3072'];
 const ATTESTERS: AttesterName[] = ['sample', 'tsm', 'auto'];
 
+/** `--protocol v1` (certificate, the default) or `v0` (trustee protocol 0.4.0, token). */
+function protocolOf(value: string | undefined): 'v0' | 'v1' {
+  if (value === undefined || value === 'v1') return 'v1';
+  if (value === 'v0') return 'v0';
+  throw usageError('--protocol must be v1 or v0');
+}
+
 async function attestCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, {
     url: { type: 'string' }, tee: { type: 'string' }, out: { type: 'string' }, cacert: { type: 'string' },
     'key-type': { type: 'string' }, measurement: { type: 'string' }, verifier: { type: 'string' }, json: { type: 'boolean' },
-    attester: { type: 'string' }, 'tsm-root': { type: 'string' },
+    attester: { type: 'string' }, 'tsm-root': { type: 'string' }, protocol: { type: 'string' },
   });
   const url = requireOption(values.url, '--url');
   const tee = requireOption(values.tee, '--tee');
   const out = requireOption(values.out, '--out');
+  const protocol = protocolOf(values.protocol);
+  if (protocol === 'v0') {
+    if (tee !== 'sample') throw usageError(`this CLI attests with the sample TEE only; "${tee}" needs the attester of its hardware`);
+    return attestV0Command({ url, tee, out, cacert: values.cacert, keyType: values['key-type'], measurement: values.measurement, json: values.json === true });
+  }
   const keyType = (values['key-type'] ?? 'ec-p256') as ClientKeyType;
   if (!KEY_TYPES.includes(keyType)) throw usageError(`--key-type must be one of ${KEY_TYPES.join(', ')}`);
   const attesterName = values.attester as AttesterName | undefined;
@@ -37,13 +50,15 @@ async function attestCommand(args: string[]): Promise<number> {
 
 async function getCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
-    url: { type: 'string' }, 'cert-dir': { type: 'string' }, cacert: { type: 'string' }, json: { type: 'boolean' },
+    url: { type: 'string' }, 'cert-dir': { type: 'string' }, cacert: { type: 'string' }, json: { type: 'boolean' }, protocol: { type: 'string' },
   }, true);
   const url = requireOption(values.url, '--url');
   const certDir = requireOption(values['cert-dir'], '--cert-dir');
   if (positionals.length !== 1) throw usageError('give exactly one resource path: repository/type/tag');
   const path = positionals[0]!;
-  const value = await getResource(url, path, await tlsFromFiles({ cacert: values.cacert, credentialDir: certDir }));
+  const value = protocolOf(values.protocol) === 'v0'
+    ? await getV0Resource({ url, certDir, cacert: values.cacert, path })
+    : await getResource(url, path, await tlsFromFiles({ cacert: values.cacert, credentialDir: certDir }));
   // --json: base64 of the value, as kbs-client's get-resource prints it, with the path and size.
   process.stdout.write(values.json ? `${JSON.stringify({ path, size: value.length, value: value.toString('base64') })}\n` : value);
   return 0;

@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/load-config.js';
 import { KbsClientError } from '../client/https-request.js';
 import { adminCommand } from './admin-commands.js';
+import { auditCommand } from './audit-commands.js';
 import { caCommand } from './ca-commands.js';
 import { certCommand } from './cert-show.js';
 import { CliError } from './cli-error.js';
@@ -16,9 +17,13 @@ const USAGE = `usage: keybroker <command>
   client attest --url URL --tee T --out DIR [--cacert FILE] [--key-type ec-p256|ec-p384|ed25519|rsa-3072]
                 [--attester sample|tsm|auto] [--tsm-root DIR] [--json]
   client get --url URL --cert-dir DIR [--cacert FILE] [--json] repo/type/tag
+  client attest|get ... --protocol v0                 the same through the trustee protocol: token.jwt and key.pem in DIR
   admin set-resource|delete-resource --url URL --admin DIR [--cacert FILE] repo/type/tag  (value on stdin or --file F)
   admin list-resources --url URL --admin DIR [--cacert FILE] [--prefix P]
   cert show FILE                                      print a certificate with its attestation claims decoded
+  admin get-policy --url URL --admin DIR [--cacert FILE] [--version N] attestation|resource
+  admin set-policy --url URL --admin DIR [--cacert FILE] [--file F] attestation|resource  (JSON, or CEL for attestation)
+  audit verify [--from N] [--file F] [--json]          check the audit log's hash chain; exit 1 at the first broken record
   evidence verify --tee snp|tdx --evidence FILE [--certs FILE ...] [--collateral DIR] [--at RFC3339]
                   [--report-data HEX | --nonce N --spki FILE] [--json] [--config FILE]   verify evidence offline
 `;
@@ -33,6 +38,7 @@ export async function main(args: string[]): Promise<number> {
       case 'client': return await clientCommand(rest);
       case 'admin': return await adminCommand(rest);
       case 'cert': return await certCommand(rest);
+      case 'audit': return await auditCommand(rest);
       case 'evidence': return await evidenceCommand(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);

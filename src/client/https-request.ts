@@ -24,7 +24,8 @@ export class KbsClientError extends Error {
   static fromResponse(response: HttpsResponse): KbsClientError {
     try {
       const problem = JSON.parse(response.body.toString('utf8')) as { type?: string; detail?: string };
-      const code = problem.type?.replace(/^urn:keybroker:error:/, '');
+      // v1 problem types, or the trustee error types of v0 (PROTOCOL.md 2): the code is the last part.
+      const code = problem.type?.replace(/^urn:keybroker:error:|^https:\/\/github\.com\/confidential-containers\/kbs\/errors\//, '');
       return new KbsClientError(response.status, code, problem.detail ?? 'request failed');
     } catch {
       return new KbsClientError(response.status, undefined, response.body.toString('utf8').slice(0, 200) || 'request failed');

@@ -1,3 +1,4 @@
+import type { IdentityProviderConfig } from './admin-config.js';
 import type { TdxSettings } from './tdx-settings.js';
 import type { SnpSettings } from './verifier-settings.js';
 
@@ -35,6 +36,16 @@ export interface Config {
     collateralCacheDir: string;
     snp: SnpSettings;
     tdx: TdxSettings;
+  };
+  /** The trustee protocol (PROTOCOL.md 2). */
+  v0: {
+    sessionTtlSeconds: number;
+    allowRsa1_5: boolean;
+  };
+  /** Admin bearer tokens (PROTOCOL.md 1.8): the `role` claim value and the providers whose tokens count. */
+  admin: {
+    role: string;
+    identityProviders: IdentityProviderConfig[];
   };
   store: {
     backend: 'fs' | 'postgres';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { readIdentityProviders, readRole } from './admin-config.js';
 import type { Config } from './config.js';
 import { ConfigDocument } from './config-document.js';
 import { readConfigFile } from './config-file.js';
@@ -29,7 +30,7 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const SECTIONS = ['server', 'ca', 'attestation', 'store'] as const;
+const SECTIONS = ['server', 'ca', 'attestation', 'store', 'v0', 'admin'] as const;
 
 const TLS_VERSIONS = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const;
 
@@ -49,6 +50,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const ca = document.section('ca');
   const attestation = document.section('attestation');
   const store = document.section('store');
+  const v0 = document.section('v0');
+  const admin = document.section('admin');
 
   // The file's value is read (and so validated) even when the environment overrides it.
   const fileListen = server.optional('listen', readListenAddress);
@@ -83,6 +86,15 @@ export function loadConfig(options: LoadConfigOptions): Config {
       collateralCacheDir: resolve(home, attestation.optional('collateral_cache_dir', readPath) ?? resolve(storeSettings.dataDir, 'collateral-cache')),
       snp: readSnpSettings(attestation, home),
       tdx: readTdxSettings(attestation, home),
+    },
+    v0: {
+      // A token never outlives its session, so this is also the longest token lifetime.
+      sessionTtlSeconds: v0.optional('session_ttl_seconds', integerIn(10, 3600)) ?? 300,
+      allowRsa1_5: v0.optional('allow_rsa1_5', readBoolean) ?? false,
+    },
+    admin: {
+      role: admin.optional('role', readRole) ?? 'admin',
+      identityProviders: admin.optional('identity_provider', readIdentityProviders(home)) ?? [],
     },
     store: storeSettings,
   };

@@ -10,6 +10,7 @@ import { readCertificate, type CertificateInfo } from './certificate-info.js';
 import { generateEcKeyPair } from './key-pair.js';
 import { pemToDer } from './pem.js';
 import { keyObjectSigner, signerFromPem, type CertificateSigner } from './signer.js';
+import { rotateTokenSigningKey } from './token-signing-key.js';
 
 /**
  * The CA home on the file system (layout in ca/README.md):
@@ -99,6 +100,7 @@ export async function initCertificateAuthority(dir: string, parameters: CaParame
   await writeFileAtomic(join(dir, 'root', 'key.pem'), rootKey.keyPem, KEY_MODE);
   await createIssuer(dir, root, parameters, now, 'active');
   await writeServerCertificate(dir, root, parameters, now);
+  await rotateTokenSigningKey(dir);
   // The root certificate is written last: its presence marks a complete CA home.
   await writeFileAtomic(join(dir, 'root', 'cert.pem'), rootIssued.pem, 0o644);
   return loadCertificateAuthority(dir, parameters, now);

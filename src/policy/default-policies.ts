@@ -1,23 +1,23 @@
-import type { AttestationPolicy, ResourcePolicy } from './policy.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PolicyKind } from './policy.js';
 
-/** Attestation: affirming claims only, and `sample` only while the sample TEE is enabled. */
-export function defaultAttestationPolicy(options: { sampleEnabled: boolean }): AttestationPolicy {
-  return {
-    evaluate({ claims, tee }) {
-      if (tee === 'sample' && !options.sampleEnabled) return { allow: false, reason: 'the sample TEE is disabled' };
-      if (claims.status !== 'affirming') return { allow: false, reason: `attestation status is "${claims.status}", not "affirming"` };
-      return { allow: true };
-    },
-  };
-}
+/** `policies/` at the root of the checkout (this module runs from dist/src/policy/). */
+export const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../../../policies/', import.meta.url));
 
-/** Resources: one rule for `*\/*\/*` allowing every certificate of this broker, except `sample` ones outside development mode. */
-export function defaultResourcePolicy(options: { devMode: boolean }): ResourcePolicy {
-  const rule = 'default */*/*';
-  return {
-    evaluate({ claims }) {
-      if (claims.tee === 'sample' && !options.devMode) return { allow: false, rule };
-      return { allow: claims.status === 'affirming', rule };
-    },
-  };
+/**
+ * The default policies as shipped, readable by operators: `attestation.cel` holds the `allow` expression,
+ * `resource.json` the whole resource policy document. They are version 0 of each policy.
+ */
+export async function loadDefaultPolicies(dir = DEFAULT_POLICY_DIR): Promise<Record<PolicyKind, unknown>> {
+  const allow = (await readFile(join(dir, 'attestation.cel'), 'utf8')).trim();
+  const resourceText = await readFile(join(dir, 'resource.json'), 'utf8');
+  let resource: unknown;
+  try {
+    resource = JSON.parse(resourceText);
+  } catch (error) {
+    throw new Error(`default resource policy ${join(dir, 'resource.json')} is not JSON: ${(error as Error).message}`);
+  }
+  return { attestation: { allow }, resource };
 }

@@ -1,9 +1,13 @@
 import type { VerifierRegistry } from '../attestation/registry.js';
 import type { Logger } from '../domain/logger.js';
+import type { BrokerMetrics } from '../domain/metrics.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
 import type { AttestationPolicy, ResourcePolicy } from '../policy/policy.js';
+import type { PolicyService } from '../policy/policy-service.js';
 import type { Stores } from '../store/ports.js';
+import type { AdminTokenVerifier } from './admin-bearer.js';
 import type { NonceSealer } from './sealed-nonce.js';
+import type { V0Services } from './v0/v0-services.js';
 
 /** Everything the protocol handlers need, assembled once by the composition root. */
 export interface BrokerContext {
@@ -18,6 +22,13 @@ export interface BrokerContext {
   stores: Stores;
   attestationPolicy: AttestationPolicy;
   resourcePolicy: ResourcePolicy;
+  /** The versioned policies behind `attestationPolicy` and `resourcePolicy` (admin API). */
+  policies: PolicyService;
+  metrics: BrokerMetrics;
   clock(): Date;
   log: Logger;
+  /** Admin bearer tokens; absent: a bearer token is 401 `admin-auth-required`. */
+  adminTokens?: AdminTokenVerifier;
+  /** The trustee protocol; absent: no /kbs/v0 routes. */
+  v0?: V0Services;
 }

@@ -1,15 +1,20 @@
 import Koa, { type Context } from 'koa';
 import type { TLSSocket } from 'node:tls';
+import { isKbsError, KbsError } from '../domain/errors.js';
+import type { BrokerMetrics } from '../domain/metrics.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { AdminTokenVerifier, bearerToken } from '../protocol/admin-bearer.js';
 import { authenticateClient, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
 import { attest } from '../protocol/v1/attest.js';
 import { createChallenge } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
+import { parsePolicyKind, parsePolicyVersion, setPolicy } from '../protocol/policy-admin.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
-import { Router } from './router.js';
+import { Router, type Handler } from './router.js';
+import { addV0Routes, isV0Request, writeV0Error } from './routes-v0.js';
 
 export interface AppOptions {
   maxBodyBytes: number;
@@ -26,23 +31,40 @@ function clientOf(broker: BrokerContext, ctx: Context): ClientIdentity {
   return authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock());
 }
 
-/** Admin routes: no certificate at all is `admin-auth-required`, not `no-client-certificate`. */
-function adminOf(broker: BrokerContext, ctx: Context): string {
+/**
+ * Admin routes: a bearer JWT of a configured identity provider, or an admin certificate. No certificate at all
+ * is `admin-auth-required`, not `no-client-certificate`.
+ */
+async function adminOf(broker: BrokerContext, ctx: Context): Promise<string> {
+  const bearer = bearerToken(ctx.get('Authorization') || undefined);
+  if (bearer !== undefined) return (broker.adminTokens ?? new AdminTokenVerifier([], 'admin')).authenticate(bearer, broker.clock());
   const peer = peerOf(ctx);
   return requireAdmin(peer.certificate ? authenticateClient(peer, broker.ca(), broker.trustDomain, broker.clock()) : undefined);
 }
 
 const PEM_CHAIN = 'application/pem-certificate-chain';
 
+/** Counts every resource request by outcome: "released", or the error code it ended with. */
+function countedByOutcome(metrics: BrokerMetrics, handler: Handler): Handler {
+  return async (ctx, params) => {
+    try {
+      await handler(ctx, params);
+      metrics.resourceRequest('released');
+    } catch (error) {
+      metrics.resourceRequest(isKbsError(error) ? error.code : 'internal-error');
+      throw error;
+    }
+  };
+}
+
 export function buildRouter(broker: BrokerContext, options: AppOptions): Router {
-  return new Router()
+  const router = new Router()
     .on('GET', '/healthz', async (ctx) => {
       ctx.body = { status: 'ok' };
     })
     .on('GET', '/readyz', async (ctx) => {
-      const ready = await broker.stores.ready();
-      ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'unavailable' };
+      if (!(await broker.stores.ready())) throw new KbsError('unavailable', 'the store is not ready');
+      ctx.body = { status: 'ready' };
     })
     .on('POST', '/kbs/v1/challenge', async (ctx) => {
       ctx.body = createChallenge(broker, await readJsonBody(ctx, options.maxBodyBytes));
@@ -57,7 +79,12 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
         ctx.body = result;
       }
     })
-    .on('GET', '/kbs/v1/resource/*', async (ctx, { rest }) => {
+    .on('GET', '/metrics', async (ctx) => {
+      const { contentType, body } = await broker.metrics.exposition();
+      ctx.type = contentType;
+      ctx.body = body;
+    })
+    .on('GET', '/kbs/v1/resource/*', countedByOutcome(broker.metrics, async (ctx, { rest }) => {
       const client = clientOf(broker, ctx);
       const value = await readResource(broker, client, rest);
       ctx.set('Cache-Control', 'no-store');
@@ -69,27 +96,37 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
         ctx.type = 'application/octet-stream';
         ctx.body = Buffer.from(value);
       }
-    })
+    }))
     .on('GET', '/kbs/v1/ca/bundle', async (ctx) => {
       ctx.type = PEM_CHAIN;
       ctx.body = broker.ca().bundlePem;
     })
     .on('PUT', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
-      const admin = adminOf(broker, ctx);
+      const admin = await adminOf(broker, ctx);
       const value = await readBody(ctx, options.maxBodyBytes);
       const result = await putResource(broker, admin, rest, value);
       ctx.status = result.created ? 201 : 200;
       ctx.body = result.meta;
     })
     .on('DELETE', '/kbs/v1/admin/resource/*', async (ctx, { rest }) => {
-      await deleteResource(broker, adminOf(broker, ctx), rest);
+      await deleteResource(broker, await adminOf(broker, ctx), rest);
       ctx.status = 204;
     })
     .on('GET', '/kbs/v1/admin/resources', async (ctx) => {
-      adminOf(broker, ctx);
+      await adminOf(broker, ctx);
       const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : undefined;
       ctx.body = await listResources(broker, prefix);
+    })
+    .on('GET', '/kbs/v1/admin/policy/*', async (ctx, { rest }) => {
+      await adminOf(broker, ctx);
+      ctx.body = await broker.policies.get(parsePolicyKind(rest), parsePolicyVersion(ctx.query.version));
+    })
+    .on('PUT', '/kbs/v1/admin/policy/*', async (ctx, { rest }) => {
+      const admin = await adminOf(broker, ctx);
+      const kind = parsePolicyKind(rest);
+      ctx.body = await setPolicy(broker, admin, kind, await readJsonBody(ctx, options.maxBodyBytes));
     });
+  return addV0Routes(router, broker, { maxBodyBytes: options.maxBodyBytes, authenticateAdmin: (ctx) => adminOf(broker, ctx) });
 }
 
 /** The Koa application: one error boundary, an access log line per request, then the router. */
@@ -103,7 +140,7 @@ export function createApp(broker: BrokerContext, options: AppOptions): Koa {
       await router.dispatch(ctx);
     } catch (error) {
       const failure = toKbsError(error, broker.log);
-      writeProblem(ctx, failure);
+      if (isV0Request(ctx)) writeV0Error(ctx, failure); else writeProblem(ctx, failure);
       if (failure.code === 'payload-too-large') ctx.set('Connection', 'close');
     }
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -4,10 +4,16 @@ import { createBuiltinVerifier } from '../attestation/verifiers/builtin-verifier
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
-import { defaultAttestationPolicy, defaultResourcePolicy } from '../policy/default-policies.js';
+import { loadDefaultPolicies } from '../policy/default-policies.js';
+import { PolicyService } from '../policy/policy-service.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
+import { AdminTokenVerifier } from '../protocol/admin-bearer.js';
+import { SealedBox } from '../protocol/sealed-box.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
+import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
+import { loadIdentityProviders } from './identity-providers.js';
 import { openStores } from '../store/open-stores.js';
+import { PrometheusMetrics } from './prometheus-metrics.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
 export function caParameters(config: Config): CaParameters {
@@ -36,6 +42,9 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** How often a replica of a shared store looks for a policy version stored by another replica. */
+const POLICY_REFRESH_MS = 2_000;
+
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
   const stores = await openStores(config.store, log);
@@ -45,6 +54,11 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const builtin = await createBuiltinVerifier(config.attestation, clock);
   if (builtin) verifiers.register(builtin);
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
+  const metrics = new PrometheusMetrics(() => ca.issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, notAfter: issuer.certificate.notAfter })));
+  const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
+  // Replicas share policies through the store: each one picks up a version another one stored.
+  const stopPolicyRefresh = config.store.backend === 'postgres' ? policies.watch(POLICY_REFRESH_MS, log) : () => undefined;
+  let tokenKeys = await openTokenSigningKeys(config.ca.dir, config.dev);
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,
     devMode: config.dev,
@@ -54,18 +68,31 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     verifiers,
     nonces: new NonceSealer(nonceKey),
     stores,
-    attestationPolicy: defaultAttestationPolicy({ sampleEnabled: config.attestation.enableSample }),
-    resourcePolicy: defaultResourcePolicy({ devMode: config.dev }),
+    attestationPolicy: policies.attestation,
+    resourcePolicy: policies.resource,
+    policies,
+    metrics,
     clock,
     log,
+    adminTokens: new AdminTokenVerifier(await loadIdentityProviders(config.admin.identityProviders), config.admin.role),
+    v0: {
+      sessionTtlSeconds: config.v0.sessionTtlSeconds,
+      allowRsa1_5: config.v0.allowRsa1_5,
+      sessionBox: new SealedBox(nonceKey, 'keybroker-v0-session-v1'),
+      tokenKeys: () => tokenKeys,
+    },
   };
   return {
     context,
     caCreated: created,
     async reloadCa() {
       ca = await loadCertificateAuthority(config.ca.dir, caParameters(config), clock());
+      tokenKeys = await loadTokenSigningKeys(config.ca.dir);
       return ca;
     },
-    close: () => stores.close(),
+    close: () => {
+      stopPolicyRefresh();
+      return stores.close();
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { Config } from '../config/config.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
+import { answerUnparsableRequest } from './unparsable-request.js';
 
 /**
  * TLS options of the listener (PROTOCOL.md preamble): a client certificate is requested but not required,
@@ -22,6 +23,7 @@ export function tlsOptions(ca: CertificateAuthority) {
 export async function listen(app: Koa, config: Config, ca: CertificateAuthority): Promise<{ server: Server; address: AddressInfo }> {
   const server = createServer({ ...tlsOptions(ca), minVersion: config.server.tlsMinVersion }, app.callback());
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerUnparsableRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.listen.port, config.server.listen.host, () => {

@@ -4,11 +4,16 @@ import type { Logger } from '../domain/logger.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** The RFC 9457 problem body of an error (PROTOCOL.md section 0). */
+export function problemJson(error: KbsError): string {
+  return JSON.stringify({ type: `urn:keybroker:error:${error.code}`, title: error.title, status: error.status, detail: error.detail });
+}
+
 /** Writes an RFC 9457 problem body (PROTOCOL.md section 0). */
 export function writeProblem(ctx: Context, error: KbsError): void {
   ctx.status = error.status;
   ctx.type = PROBLEM_CONTENT_TYPE;
-  ctx.body = JSON.stringify({ type: `urn:keybroker:error:${error.code}`, title: error.title, status: error.status, detail: error.detail });
+  ctx.body = problemJson(error);
 }
 
 /** Anything that is not a KbsError is a bug: logged in full on the server, answered as a bare 500. */

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import type { Stores } from '../../src/store/ports.js';
+import type { CoreStores as Stores } from '../../src/store/ports.js';
 import { nonceLedgerContract } from './nonce-ledger.contract.js';
 import { resourceStoreContract } from './resource-store.contract.js';
+import { v0SessionStoreContract } from './v0-session-store.contract.js';
 
 /** One test's storage: each `open()` is another process or replica over the same data. */
 export interface StoreBacking {
@@ -55,5 +56,6 @@ export function storeContract(adapter: string, freshBacking: () => Promise<Store
 
     resourceStoreContract(open, replicas);
     nonceLedgerContract(open, replicas);
+    v0SessionStoreContract(open, replicas);
   });
 }

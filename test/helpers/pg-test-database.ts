@@ -34,7 +34,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     name,
     url: ({ port = PG_PORT, password } = {}) => `postgres://postgres${password ? `:${password}` : ''}@${PG_HOST}:${port}/${name}`,
-    drop: () => maintenance(async (client) => { await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); }),
+    drop: () => maintenance(async (client) => {
+      // Connections the test already closed may still be on their way out; terminating one of those makes its
+      // client emit an error nobody listens to any more. Give them a moment, then force whatever is left.
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const { rows } = await client.query<{ open: number }>('SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0]!.open === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }),
   };
 }
 

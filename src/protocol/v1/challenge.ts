@@ -11,9 +11,10 @@ export interface ChallengeResponse {
 /** PROTOCOL.md 1.1: a sealed, single-use nonce bound to the TEE and verifier it was asked for. */
 export function createChallenge(context: BrokerContext, body: unknown): ChallengeResponse {
   const request = requireObject(body);
-  const tee = requireString(request, 'tee', 64);
+  // Any string is well-formed; a name that is not a known TEE, however long, is `unsupported-tee`.
+  const tee = requireString(request, 'tee');
+  if (!isKnownTee(tee)) throw new KbsError('unsupported-tee', `unknown TEE "${tee.slice(0, 64)}"`);
   const verifierName = optionalString(request, 'verifier', 128);
-  if (!isKnownTee(tee)) throw new KbsError('unsupported-tee', `unknown TEE "${tee}"`);
   const verifier = context.verifiers.select(tee, verifierName);
   const now = context.clock();
   const expiresAt = new Date(Math.floor(now.getTime() / 1000) * 1000 + context.nonceTtlSeconds * 1000);

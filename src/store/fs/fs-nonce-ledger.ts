@@ -2,6 +2,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NonceLedger } from '../ports.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { GroupCommit } from './group-commit.js';
 
 const LEDGER_FILE = 'nonce-ledger.jsonl';
 
@@ -18,12 +19,6 @@ export interface NonceLedgerOptions {
 interface LedgerLine {
   id: string;
   exp: number;
-}
-
-interface PendingAppend {
-  line: string;
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 function formatLine(id: string, exp: number): string {
@@ -70,9 +65,7 @@ async function readLiveEntries(file: string, now: number): Promise<Map<string, n
  * The file is compacted (expired entries dropped) each time it is opened.
  */
 export class FsNonceLedger implements NonceLedger {
-  private readonly pending: PendingAppend[] = [];
-  private writing = false;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly writer = new GroupCommit((data, lines) => this.write(data, lines));
   private closed = false;
   private readonly pruneTimer: NodeJS.Timeout;
 
@@ -112,7 +105,7 @@ export class FsNonceLedger implements NonceLedger {
     if (this.entries.has(nonceId) || !(exp > this.now())) return false;
     // Stays marked even if the append fails: refusing a nonce is safe, accepting it twice is not.
     this.entries.set(nonceId, exp);
-    await this.append(formatLine(nonceId, exp));
+    await this.writer.append(formatLine(nonceId, exp));
     return true;
   }
 
@@ -138,18 +131,8 @@ export class FsNonceLedger implements NonceLedger {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pruneTimer);
-    await this.idle;
+    await this.writer.drained();
     await this.handle.close();
-  }
-
-  private append(line: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ line, resolve, reject });
-      if (!this.writing) {
-        this.writing = true;
-        this.idle = this.writePending();
-      }
-    });
   }
 
   /**
@@ -165,20 +148,11 @@ export class FsNonceLedger implements NonceLedger {
     await previous.close();
   }
 
-  /** Group commit: lines that queue up during one write and fdatasync go out together in the next. */
-  private async writePending(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0);
-      try {
-        await this.handle.appendFile(batch.map((append) => append.line).join(''));
-        await this.handle.datasync();
-        this.linesInFile += batch.length;
-        if (this.linesInFile >= this.compactAfterLines && this.linesInFile >= 2 * this.entries.size) await this.compact();
-        for (const append of batch) append.resolve();
-      } catch (error) {
-        for (const append of batch) append.reject(error);
-      }
-    }
-    this.writing = false;
+  /** One group-commit write: the lines, a data sync, and a compaction when the file has grown enough. */
+  private async write(data: string, lines: number): Promise<void> {
+    await this.handle.appendFile(data);
+    await this.handle.datasync();
+    this.linesInFile += lines;
+    if (this.linesInFile >= this.compactAfterLines && this.linesInFile >= 2 * this.entries.size) await this.compact();
   }
 }

@@ -51,6 +51,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX keybroker_nonces_expires_at ON keybroker_nonces (expires_at);`,
   },
+  {
+    id: 4,
+    name: 'v0 sessions',
+    sql: `
+      CREATE TABLE keybroker_v0_sessions (
+        id text PRIMARY KEY,
+        token text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX keybroker_v0_sessions_expires_at ON keybroker_v0_sessions (expires_at);`,
+  },
 ];
 
 /** Any fixed number; every keybroker replica takes the same one, so only one migrates at a time. */

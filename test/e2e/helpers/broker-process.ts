@@ -22,6 +22,8 @@ export interface StartOptions {
   port?: number;
   /** How long to wait for the listening line (default 15 s). */
   startTimeoutMs?: number;
+  /** Pass `--dev` (default true); without it the home must already hold a CA. */
+  dev?: boolean;
 }
 
 /** One `keybroker serve --dev` process in its own home directory. */
@@ -95,7 +97,7 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerPro
   const removeHome = options.removeHome ?? fresh;
   if (options.toml !== undefined) writeFileSync(join(home, 'keybroker.toml'), options.toml);
 
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--dev'], {
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', ...(options.dev === false ? [] : ['--dev'])], {
     cwd: home,
     env: brokerEnv(home, { KEYBROKER_LISTEN: `127.0.0.1:${options.port ?? 0}` }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -47,7 +47,27 @@ describe('loadConfig', () => {
           snp: { enabled: true, kds: false, kdsUrl: 'https://kdsintf.amd.com', allowDebug: false, maxVmpl: 0, extraArkSha256: [] },
           tdx: { enabled: true, pcs: false, pcsUrl: 'https://api.trustedservices.intel.com', allowDebug: false, extraRootSha256: [] },
         },
+        v0: { sessionTtlSeconds: 300, allowRsa1_5: false },
+        admin: { role: 'admin', identityProviders: [] },
         store: { backend: 'fs', dataDir: join(home(), 'data'), cacheMaxAgeMs: 1000, cacheStaleIfErrorSeconds: 300, poolSize: 10 },
+      });
+    });
+
+    it('reads the v0 and admin settings, identity provider paths relative to the home', async () => {
+      await writeToml([
+        '[v0]', 'session_ttl_seconds = 60', 'allow_rsa1_5 = true',
+        '[admin]', 'role = "kbs-admin"',
+        '[[admin.identity_provider]]', 'name = "corp"', 'public_key_file = "idp/corp.pem"', 'algorithms = ["ES256"]', 'issuer = "https://idp"', 'audience = "kbs"',
+        '[[admin.identity_provider]]', 'name = "sso"', 'jwks_url = "https://sso.example/jwks.json"', 'jwks_ca_file = "idp/ca.pem"',
+      ].join('\n'));
+      const config = loadConfig({ home: home(), dev: false, env: {} });
+      expect(config.v0).to.deep.equal({ sessionTtlSeconds: 60, allowRsa1_5: true });
+      expect(config.admin).to.deep.equal({
+        role: 'kbs-admin',
+        identityProviders: [
+          { name: 'corp', source: { publicKeyFile: join(home(), 'idp/corp.pem') }, algorithms: ['ES256'], issuer: 'https://idp', audience: 'kbs' },
+          { name: 'sso', source: { jwksUrl: 'https://sso.example/jwks.json', caFile: join(home(), 'idp/ca.pem') }, algorithms: ['EdDSA', 'ES256', 'RS256'] },
+        ],
       });
     });
 
@@ -217,9 +237,21 @@ describe('loadConfig', () => {
       ['[store]\ncache_stale_if_error_seconds = -1', '[store] cache_stale_if_error_seconds', 'out of range 0..86400'],
       ['[store]\npool_size = 0', '[store] pool_size', 'out of range 1..100'],
       ['[store]\ndata_dir = 1', '[store] data_dir', 'must be a string, got integer 1'],
+      ['[v0]\nsession_ttl_seconds = 9', '[v0] session_ttl_seconds', '9 is out of range 10..3600'],
+      ['[v0]\nallow_rsa1_5 = "no"', '[v0] allow_rsa1_5', 'must be true or false'],
+      ['[admin]\nrole = ""', '[admin] role', 'must be 1 to 128 characters'],
+      ['[admin]\nidentity_provider = 1', '[admin] identity_provider', 'must be an array of tables'],
+      ['[[admin.identity_provider]]\npublic_key_file = "k.pem"', '[admin] identity_provider[0] name', 'is required'],
+      ['[[admin.identity_provider]]\nname = "a"', '[admin] identity_provider[0]', 'needs exactly one of public_key_file, jwks_file, jwks_url'],
+      ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\njwks_url = "https://x/j"', '[admin] identity_provider[0]', 'needs exactly one of'],
+      ['[[admin.identity_provider]]\nname = "a"\njwks_url = "http://idp/jwks"', '[admin] identity_provider[0] jwks_url', 'must be an https:// URL'],
+      ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\nalgorithms = ["HS256"]', '[admin] identity_provider[0] algorithms', 'must be a non-empty array of "EdDSA", "ES256", "RS256"'],
+      ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\njwks_ca_file = "ca.pem"', '[admin] identity_provider[0] jwks_ca_file', 'is only used with jwks_url'],
+      ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\nscope = "x"', '[admin] identity_provider[0] scope', 'unknown key'],
+      ['[[admin.identity_provider]]\nname = "a"\njwks_file = "j"\n[[admin.identity_provider]]\nname = "a"\njwks_file = "k"', '[admin] identity_provider[1] name', 'is used by another identity provider'],
       ['[server]\nlisen = "127.0.0.1:1"', '[server] lisen', 'unknown key (known: listen, '],
       ['[store]\nbackend = "fs"\n[store.options]\nx = 1', '[store] options', 'unknown key'],
-      ['[serverr]\nlisten = "127.0.0.1:1"', '[serverr]', 'unknown section (known: [server], [ca], [attestation], [store])'],
+      ['[serverr]\nlisten = "127.0.0.1:1"', '[serverr]', 'unknown section (known: [server], [ca], [attestation], [store], [v0], [admin])'],
       ['listen = "127.0.0.1:1"', 'listen', 'unknown top-level key; settings belong in a section'],
       ['server = 1', '[server]', 'must be a table, got integer 1'],
       ['[[ca]]\ndir = "x"', '[ca]', 'must be a table, got an array'],

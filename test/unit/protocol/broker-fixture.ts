@@ -6,7 +6,9 @@ import { sampleVerifier } from '../../../src/attestation/verifiers/sample.js';
 import { silentLogger } from '../../../src/domain/logger.js';
 import { initCertificateAuthority, type CertificateAuthority } from '../../../src/pki/ca-home.js';
 import { createCsr } from '../../../src/pki/create-csr.js';
-import { defaultAttestationPolicy, defaultResourcePolicy } from '../../../src/policy/default-policies.js';
+import { noMetrics } from '../../../src/domain/metrics.js';
+import { loadDefaultPolicies } from '../../../src/policy/default-policies.js';
+import { PolicyService } from '../../../src/policy/policy-service.js';
 import type { BrokerContext } from '../../../src/protocol/broker-context.js';
 import { NonceSealer } from '../../../src/protocol/sealed-nonce.js';
 import { createChallenge } from '../../../src/protocol/v1/challenge.js';
@@ -33,6 +35,7 @@ export async function makeBroker(options: { sampleEnabled?: boolean; registry?: 
     trustDomain: TRUST_DOMAIN, rootTtlSeconds: 3650 * 86400, issuerTtlSeconds: 90 * 86400, serverTtlSeconds: 30 * 86400,
   }, new Date(now.getTime() - 3600_000));
   const stores = await openFsStores(join(dir, 'data'));
+  const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: true, sampleEnabled: options.sampleEnabled ?? true }, noMetrics, now);
   const context: BrokerContext = {
     trustDomain: TRUST_DOMAIN,
     devMode: true,
@@ -42,8 +45,10 @@ export async function makeBroker(options: { sampleEnabled?: boolean; registry?: 
     verifiers: options.registry ?? new VerifierRegistry().register(sampleVerifier()),
     nonces: new NonceSealer(randomBytes(32)),
     stores,
-    attestationPolicy: defaultAttestationPolicy({ sampleEnabled: options.sampleEnabled ?? true }),
-    resourcePolicy: defaultResourcePolicy({ devMode: true }),
+    attestationPolicy: policies.attestation,
+    resourcePolicy: policies.resource,
+    policies,
+    metrics: noMetrics,
     clock: () => now,
     log: silentLogger,
   };

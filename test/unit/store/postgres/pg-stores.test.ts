@@ -7,7 +7,7 @@ import { MIGRATIONS, runMigrations } from '../../../../src/store/postgres/migrat
 import { openPgStores } from '../../../../src/store/postgres/pg-stores.js';
 import { PgNonceLedger } from '../../../../src/store/postgres/pg-nonce-ledger.js';
 import { StoreHealth } from '../../../../src/store/postgres/store-health.js';
-import type { Stores } from '../../../../src/store/ports.js';
+import type { CoreStores as Stores } from '../../../../src/store/ports.js';
 import { eventually } from '../../../helpers/eventually.js';
 import { createTestDatabase, PG_PORT, type TestDatabase } from '../../../helpers/pg-test-database.js';
 import { startTcpProxy } from '../../../helpers/tcp-proxy.js';

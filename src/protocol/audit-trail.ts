@@ -1,0 +1,50 @@
+import { KbsError } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
+import type { AuditLog, AuditRecord } from '../store/ports.js';
+
+/**
+ * The events of the audit log (one JSON object each, in the record's `event`). They name certificates by serial
+ * and SPIFFE ID, claims and policies by SHA-256 digest, resources by path: never a secret, a key or a resource value.
+ */
+export type AuditEvent =
+  | { type: 'attestation'; outcome: 'success' | 'failure'; tee: string; verifier: string; reason?: string }
+  | { type: 'issuance'; serial: string; spiffe_id: string; tee: string; verifier: string; issuer: string; claims_digest: string; not_after: string; policy_version: number }
+  | { type: 'resource'; outcome: 'released' | 'denied'; serial: string; spiffe_id: string; path: string; rule: string; policy_version: number }
+  | { type: 'admin'; admin: string; action: string; target: string; before: unknown; after: unknown }
+  | { type: 'ca'; action: string; issuer: string; detail?: Record<string, string | number> };
+
+export interface AuditContext {
+  stores: { audit: AuditLog };
+  clock(): Date;
+  log: Logger;
+}
+
+/**
+ * Records an event durably before the caller answers (releases, issuance, admin changes). When the log cannot
+ * be written the request fails with 503 `unavailable`: nothing is released or changed without its record.
+ */
+export async function recordRequired(context: AuditContext, event: AuditEvent): Promise<AuditRecord> {
+  try {
+    return await context.stores.audit.append(event, context.clock());
+  } catch (error) {
+    context.log.error('audit log write failed', { event: event.type, error: error instanceof Error ? error.message : String(error) });
+    throw new KbsError('unavailable', 'the audit log cannot be written; nothing was changed or released');
+  }
+}
+
+/**
+ * Records an event that must not change the answer (denials, failed attestations): resolves once the record is
+ * durable, or once a failed write was logged. Awaiting it keeps the log in step with what clients were told.
+ */
+export async function recordBestEffort(context: AuditContext, event: AuditEvent): Promise<void> {
+  try {
+    await context.stores.audit.append(event, context.clock());
+  } catch (error) {
+    context.log.error('audit log write failed', { event: event.type, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** A CA lifecycle step (prepare, activate, retire, taint, revoke, ...) for the audit log; durable when it resolves. */
+export function recordCaEvent(context: AuditContext, action: string, issuer: string, detail?: Record<string, string | number>): Promise<AuditRecord> {
+  return recordRequired(context, { type: 'ca', action, issuer, ...(detail ? { detail } : {}) });
+}
