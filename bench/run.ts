@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchIssuance } from './groups/issuance.js';
 import { benchNetwork } from './groups/network.js';
+import { benchPolicyEvaluation } from './groups/policy.js';
 import { benchStoreScaling, benchVerification } from './groups/scaling.js';
 import { formatTable, type BenchRow } from './report.js';
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     await run('issuance', () => benchIssuance(workDir, seconds));
     await run('network groups', () => benchNetwork(workDir, seconds));
     await run('verification', () => benchVerification(seconds));
+    await run('policy evaluation', async () => benchPolicyEvaluation(seconds));
     await run('store scaling', () => benchStoreScaling(workDir, Math.min(seconds, 3), sizes));
     process.stdout.write(formatTable(rows));
     const elapsed = Math.round((Date.now() - started) / 1000);
