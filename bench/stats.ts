@@ -22,34 +22,46 @@ export function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
-/** Runs `operation` repeatedly for about `seconds`; returns operations per second and per-call latencies. */
-export function measureSync(operation: () => void, seconds: number): { per_second: number; latencies_ms: number[] } {
-  for (let warm = 0; warm < 200; warm++) operation();
-  const latencies: number[] = [];
-  const started = process.hrtime.bigint();
-  const deadline = started + BigInt(Math.round(seconds * 1e9));
-  let now = started;
-  while (now < deadline) {
-    const before = now;
-    operation();
-    now = process.hrtime.bigint();
-    latencies.push(Number(now - before) / 1e6);
+export interface Measurement {
+  per_second: number;
+  latencies_ms: number[];
+}
+
+/** Times a loop: each call of `next()` closes the previous iteration; false once `seconds` have passed. */
+class LoopTimer {
+  private readonly latencies: number[] = [];
+  private readonly started = process.hrtime.bigint();
+  private readonly deadline: bigint;
+  private last: bigint | undefined;
+
+  constructor(seconds: number) {
+    this.deadline = this.started + BigInt(Math.round(seconds * 1e9));
   }
-  return { per_second: latencies.length / (Number(now - started) / 1e9), latencies_ms: latencies };
+
+  next(): boolean {
+    const now = process.hrtime.bigint();
+    if (this.last !== undefined) this.latencies.push(Number(now - this.last) / 1e6);
+    this.last = now;
+    return now < this.deadline;
+  }
+
+  result(): Measurement {
+    return { per_second: this.latencies.length / (Number((this.last ?? this.started) - this.started) / 1e9), latencies_ms: this.latencies };
+  }
+}
+
+/** Runs `operation` repeatedly for about `seconds`; returns operations per second and per-call latencies. */
+export function measureSync(operation: () => void, seconds: number): Measurement {
+  for (let warm = 0; warm < 200; warm++) operation();
+  const timer = new LoopTimer(seconds);
+  while (timer.next()) operation();
+  return timer.result();
 }
 
 /** The async twin of measureSync, one operation at a time. */
-export async function measureAsync(operation: () => Promise<unknown>, seconds: number, warmup = 50): Promise<{ per_second: number; latencies_ms: number[] }> {
+export async function measureAsync(operation: () => Promise<unknown>, seconds: number, warmup = 50): Promise<Measurement> {
   for (let warm = 0; warm < warmup; warm++) await operation();
-  const latencies: number[] = [];
-  const started = process.hrtime.bigint();
-  const deadline = started + BigInt(Math.round(seconds * 1e9));
-  let now = started;
-  while (now < deadline) {
-    const before = now;
-    await operation();
-    now = process.hrtime.bigint();
-    latencies.push(Number(now - before) / 1e6);
-  }
-  return { per_second: latencies.length / (Number(now - started) / 1e9), latencies_ms: latencies };
+  const timer = new LoopTimer(seconds);
+  while (timer.next()) await operation();
+  return timer.result();
 }
