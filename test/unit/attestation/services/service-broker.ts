@@ -71,7 +71,7 @@ export async function startServiceBroker(tables: ServiceTable[]): Promise<Servic
   }
   const keys = await loadTokenSigningKeys(join(broker.dir, 'ca'));
   broker.context.v0 = { sessionTtlSeconds: 300, allowRsa1_5: false, sessionBox: new SealedBox(randomBytes(32), 'test-v0-session'), tokenKeys: () => keys };
-  const server: Server = createServer(tlsOptions(broker.ca), createApp(broker.context, { maxBodyBytes: 1024 * 1024 }).callback());
+  const server: Server = createServer(tlsOptions(broker.ca, 'TLSv1.3'), createApp(broker.context, { maxBodyBytes: 1024 * 1024 }).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     broker,
