@@ -41,6 +41,8 @@ export interface ServiceRequest {
 export interface ServiceReply {
   status?: number;
   json?: unknown;
+  /** A plain-text answer instead of JSON (trustee's attestation service answers the bare token). */
+  text?: string;
 }
 
 export type ServiceRoute = (request: ServiceRequest) => ServiceReply | Promise<ServiceReply>;
@@ -91,8 +93,8 @@ export async function startStandInService(route: ServiceRoute): Promise<StandInS
         : route(request));
       const send = (): void => {
         answer().then((reply) => {
-          res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(reply.json ?? {}));
+          res.writeHead(reply.status ?? 200, { 'content-type': reply.text !== undefined ? 'text/plain' : 'application/json' });
+          res.end(reply.text ?? JSON.stringify(reply.json ?? {}));
         }, (error: unknown) => {
           res.writeHead(500, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ error: String(error) }));

@@ -17,7 +17,7 @@ export interface TokenRules {
 }
 
 /** Compact JWS: three base64url parts; the size limit keeps a hostile token from costing much. */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const MAX_TOKEN_CHARS = 256 * 1024;
 
 function failed(service: string, what: string): KbsError {

@@ -102,8 +102,8 @@ export interface AttestResponse {
   claims: Record<string, unknown>;
 }
 
-export async function challenge(target: Target, tee = 'sample'): Promise<ChallengeResponse> {
-  const reply = await postJson(target, '/kbs/v1/challenge', { tee });
+export async function challenge(target: Target, tee = 'sample', verifier?: string): Promise<ChallengeResponse> {
+  const reply = await postJson(target, '/kbs/v1/challenge', { tee, ...(verifier !== undefined ? { verifier } : {}) });
   if (reply.status !== 200) throw new Error(`challenge: ${reply.status} ${reply.text()}`);
   return reply.json<ChallengeResponse>();
 }

@@ -29,6 +29,10 @@ export interface ServiceTable {
   timeoutMs?: number;
   /** Passport only: no `url`, keys from `jwks`. */
   passportOnly?: boolean;
+  /** PEM certificates written to files for `trusted_certs` (coco-as `x5c` anchors). */
+  trustedCertsPem?: string[];
+  /** `jwks` instead of the service's own (e.g. a `file://` URL). */
+  jwks?: string;
 }
 
 export interface ServiceBroker {
@@ -51,7 +55,12 @@ async function configOf(table: ServiceTable, dir: string): Promise<ServiceVerifi
     type: table.type,
     tees: table.tees,
     ...(table.passportOnly ? { jwks: `${table.service.url}/certs` } : { url: table.service.url }),
-    trustedCerts: [],
+    ...(table.jwks !== undefined ? { jwks: table.jwks } : {}),
+    trustedCerts: await Promise.all((table.trustedCertsPem ?? []).map(async (pem, index) => {
+      const path = join(dir, `${table.name}-trusted-${index}.pem`);
+      await writeFile(path, pem);
+      return path;
+    })),
     ...(apiKeyFile !== undefined ? { apiKeyFile } : {}),
     timeoutMs: table.timeoutMs ?? 5000,
     skewSeconds: 60,
