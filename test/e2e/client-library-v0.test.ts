@@ -1,14 +1,16 @@
 /**
  * `attest({ protocol: "v0" })` of `keybroker/client` against a real broker process with a 10-second v0 session:
- * the three TEE key types, the attester's 64 bytes of report data, a policy deny, and renewal before the
- * token's `exp` while loops of requests run.
+ * the three TEE key types, the attester's 64 bytes of report data, a policy deny, renewal before the token's
+ * `exp` while loops of requests run, and the v0 example program of the README.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { decodeJwt, type JWK } from 'jose';
 import { attest, KbsClientError, sampleAttester, type Attester, type RenewalFailure, type V0KeyType, type V0Session } from '../../src/client/index.js';
-import { startBroker, type BrokerProcess } from './helpers/broker-process.js';
+import { REPO_ROOT, startBroker, type BrokerProcess } from './helpers/broker-process.js';
 import { send } from './helpers/https-client.js';
+import { describeResult, runCommand } from './helpers/run-command.js';
 import { issueAdmin, type AdminCredential } from './helpers/shared-broker.js';
 import { randomResourcePath } from './helpers/v1-protocol.js';
 import { rejection } from '../helpers/rejection.js';
@@ -140,5 +142,13 @@ describe('e2e: client library with protocol v0', function () {
     expect(new Set(tokens.map((token) => JSON.stringify(decodeJwt(token)['tee-pubkey']))).size, 'a fresh TEE key each time').to.equal(3);
     expect(expiries[1]! > expiries[0]! && expiries[2]! > expiries[1]!, 'each token expires later').to.equal(true);
     expect(served.every((count) => count > 0), `requests served per loop: ${served.join(', ')}`).to.equal(true);
+  });
+
+  it('the v0 example workload fetches the secret', async function () {
+    const result = await runCommand(process.execPath, [join(REPO_ROOT, 'examples', 'fetch-secret-v0.mjs'), broker.url, broker.bundlePath, path], { cwd: REPO_ROOT, timeoutMs: 15_000 });
+    expect(result.code, describeResult(result)).to.equal(0);
+    const output = result.stdout.toString('utf8');
+    expect(output).to.match(new RegExp(`^fetched ${path}: sha256 ${createHash('sha256').update(secret).digest('hex')} with token [0-9a-f-]{36}\n$`));
+    expect(output).not.to.include(secret.toString('base64'));
   });
 });
