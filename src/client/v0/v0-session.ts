@@ -6,7 +6,7 @@ import { RenewingSession, type ExpiringCredential } from '../renewing-session.js
 import { generateV0Key, v0Attest, v0Auth, v0GetResource, v0TokenSummary } from './trustee-client.js';
 
 /** One v0 attestation: the token and the TEE key its resources are encrypted to. */
-interface V0Credential extends ExpiringCredential {
+export interface V0Credential extends ExpiringCredential {
   token: string;
   privateKey: KeyObject;
   spiffeId: string;
