@@ -9,6 +9,7 @@ import { parseCommandArgs } from './args.js';
 import { cliConfig } from './home.js';
 import { tdxSettingWarnings } from '../config/tdx-settings.js';
 import { snpSettingWarnings } from '../config/verifier-settings.js';
+import { apiKeyFileWarnings } from '../config/api-key-file.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -31,6 +32,7 @@ export async function serve(args: string[]): Promise<number> {
   }
   for (const warning of tdxSettingWarnings(config.attestation.tdx)) log.warn(warning);
   for (const warning of snpSettingWarnings(config.attestation.snp)) log.warn(warning);
+  for (const warning of apiKeyFileWarnings(config.verifiers)) log.warn(warning);
   process.stderr.write([
     `keybroker listening on https://${displayHost(address.address)}:${address.port}${config.dev ? ' (development mode)' : ''}`,
     `  trust bundle:      ${bundle}`,

@@ -2,7 +2,7 @@
  * `[[verifier]]` tables of type intel-ta and azure-maa in a real `keybroker serve` process, against the loopback
  * stand-ins: the configuration is read, the services are used, and the API key never reaches the logs.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { maaSnpEvidence, startAzureMaaStandIn, type AzureMaaStandIn } from '../helpers/azure-maa-standin.js';
@@ -26,7 +26,9 @@ describe('e2e: Intel Trust Authority and Azure Attestation configured as [[verif
     dir = makeTempDir('keybroker-e2e-services-');
     writeFileSync(join(dir, 'ita.pem'), ita.service.tlsCertificatePem);
     writeFileSync(join(dir, 'maa.pem'), maa.service.tlsCertificatePem);
-    writeFileSync(join(dir, 'ita-api-key'), `${ita.apiKey}\n`, { mode: 0o600 });
+    // Group-readable on purpose: the broker warns about it at start.
+    writeFileSync(join(dir, 'ita-api-key'), `${ita.apiKey}\n`, { mode: 0o640 });
+    chmodSync(join(dir, 'ita-api-key'), 0o640);
     broker = await startBroker({
       toml: [
         '[[verifier]]', 'name = "ita"', 'type = "intel-ta"', 'tees = ["tdx"]', `url = "${ita.service.url}"`,
@@ -42,6 +44,12 @@ describe('e2e: Intel Trust Authority and Azure Attestation configured as [[verif
     await broker?.stop();
     await Promise.all([ita?.close(), maa?.close()]);
     if (dir) removeTempDir(dir);
+  });
+
+  it('warns at start about an API key file that others may read, naming the verifier and not the key', () => {
+    const logs = broker.stdout() + broker.stderr();
+    expect(logs).to.contain('verifier \\"ita\\": api_key_file has mode 0640');
+    expect(logs).not.to.contain(ita.apiKey);
   });
 
   it('issues certificates through each service, and never logs the Intel API key', async () => {
