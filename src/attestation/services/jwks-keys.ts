@@ -15,10 +15,12 @@ function isKeySet(value: unknown): value is JSONWebKeySet {
 /**
  * A service's signing keys from a JWKS file (`file://`) or URL. The set is read once and cached; a token whose
  * `kid` (or key type) matches no cached key makes it read the set again, once, so a rotation at the service is
- * picked up without letting every forged `kid` cost more than one fetch.
+ * picked up without letting every forged `kid` cost more than one fetch. A token without a `kid` gets the same one
+ * re-read through `refreshed` when no cached key verifies it.
  */
 export class JwksKeys {
   private cached?: Promise<KeyLookup>;
+  private loadedText?: string;
 
   constructor(
     private readonly location: string,
@@ -37,8 +39,21 @@ export class JwksKeys {
     }
   }
 
+  /**
+   * Reads the set again and says whether it changed: for tokens without a `kid`, whose signature fails with every
+   * cached key, a changed set is worth one more try.
+   */
+  async refreshed(): Promise<boolean> {
+    const before = this.loadedText;
+    await this.reload();
+    return this.loadedText !== before;
+  }
+
   private reload(): Promise<KeyLookup> {
-    const loading = this.read().then((set) => createLocalJWKSet(withKeysFromX5c(set)));
+    const loading = this.read().then((set) => {
+      this.loadedText = JSON.stringify(set);
+      return createLocalJWKSet(withKeysFromX5c(set));
+    });
     // A failed read is not cached: the next token tries again.
     loading.catch(() => { if (this.cached === loading) this.cached = undefined; });
     this.cached = loading;

@@ -56,15 +56,22 @@ export async function verifyServiceToken(token: string, rules: TokenRules, now: 
     if (rules.jwks) return rules.jwks.keyFor(protectedHeader, input);
     throw failed(service, 'no x5c chain to a trusted certificate (a key embedded in the token is not trusted by itself)');
   };
+  const verify = () => jwtVerify(token, resolveKey, {
+    algorithms: [...rules.algorithms],
+    clockTolerance: rules.skewSeconds,
+    currentDate: now,
+    requiredClaims: ['exp'],
+    ...(rules.issuer !== undefined ? { issuer: rules.issuer } : {}),
+    ...(rules.audience !== undefined ? { audience: rules.audience } : {}),
+  });
+  // A token without `kid` or `x5c` cannot say that its key is new: when no cached key verifies it, the set is read
+  // again once and, if it changed (a rotation at the service), the token is tried once more.
+  const keyMayBeNew = header.kid === undefined && header.x5c === undefined && rules.jwks !== undefined;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, resolveKey, {
-      algorithms: [...rules.algorithms],
-      clockTolerance: rules.skewSeconds,
-      currentDate: now,
-      requiredClaims: ['exp'],
-      ...(rules.issuer !== undefined ? { issuer: rules.issuer } : {}),
-      ...(rules.audience !== undefined ? { audience: rules.audience } : {}),
+    ({ payload } = await verify().catch(async (error: unknown) => {
+      if (keyMayBeNew && error instanceof joseErrors.JWSSignatureVerificationFailed && (await rules.jwks!.refreshed())) return verify();
+      throw error;
     }));
   } catch (error) {
     if (isKbsError(error)) throw error;

@@ -90,6 +90,19 @@ describe('service token verification', function () {
     expect(certsFetches()).to.equal(fetches + 3);
   });
 
+  it('follows a rotation for tokens without kid: one re-read when no cached key verifies, a retry only if the set changed', async () => {
+    const jwks = new JwksKeys(`${service.url}/certs`, http);
+    const kidless = (key = signer.key) => new SignJWT({ exp: seconds(60) }).setProtectedHeader({ alg: 'ES256' }).sign(key);
+    await verifyServiceToken(await kidless(), rules({ jwks }), NOW);
+    const fetches = certsFetches();
+    await newSigner();
+    await verifyServiceToken(await kidless(), rules({ jwks }), NOW);
+    expect(certsFetches()).to.equal(fetches + 1);
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expect(await codeOf(async () => verifyServiceToken(await kidless(stranger), rules({ jwks }), NOW))).to.equal('attestation-failed');
+    expect(certsFetches()).to.equal(fetches + 2);
+  });
+
   it('turns an unreachable JWKS into 502 and a slow one into 504', async () => {
     service.failWith = 503;
     try {
