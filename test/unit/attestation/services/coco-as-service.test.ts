@@ -2,7 +2,7 @@
  * CoCo AS (`type = "coco-as"`) through the broker over real TLS, against the loopback stand-in of
  * test/helpers/coco-as-standin.ts: background-check and passport for v1 and v0, key rotation, and every refusal.
  */
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -201,6 +201,21 @@ describe('coco-as: trustee\'s CoCo attestation service through the broker', func
   it('answers 504 verifier-timeout when the service does not answer within timeout_ms', async () => {
     coco.service.delayMs = 10_000;
     expectProblem((await backgroundCheck()).reply, 504, 'verifier-timeout');
+  });
+
+  it('checks the request\'s init_data against the init_data the token reports (403 binding-mismatch when it differs)', async () => {
+    const initData = { format: 'toml', body: 'algorithm = "sha256"\nversion = "0.1.0"\n' };
+    const reported = createHash('sha256').update(initData.body, 'utf8').digest('hex');
+    const key = await generateTeeKey();
+    const { nonce } = await challenge(target, 'snp');
+    const evidence = { ...cocoEvidence(runtimeData(nonce, key.spki), MEASUREMENT), init_data: reported };
+    const reply = await postAttest(target, { nonce, csr: await createCsr(key), evidence, init_data: initData });
+    expect(reply.status, reply.text()).to.equal(201);
+    expect(reply.json<AttestResponse>().claims.init_data).to.equal(createHash('sha384').update(initData.body, 'utf8').digest('hex'));
+
+    const second = await challenge(target, 'snp');
+    const zeros = cocoEvidence(runtimeData(second.nonce, key.spki), MEASUREMENT);
+    expectProblem(await postAttest(target, { nonce: second.nonce, csr: await createCsr(key), evidence: zeros, init_data: initData }), 403, 'binding-mismatch');
   });
 
   it('refuses a contraindicated appraisal with 403 policy-denied (default attestation policy)', async () => {
