@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServiceVerifierConfig } from '../../config/verifier-tables.js';
 import { KbsError } from '../../domain/errors.js';
@@ -31,7 +32,7 @@ export async function createServiceVerifier(config: ServiceVerifierConfig, adapt
   const caPem = config.tlsCaFile !== undefined ? await readSetting(config.tlsCaFile, config.name, 'tls_ca_file') : undefined;
   const http = new ServiceHttp(config.name, config.timeoutMs, caPem);
   const apiKey = config.apiKeyFile !== undefined ? (await readSetting(config.apiKeyFile, config.name, 'api_key_file')).trim() : undefined;
-  let trustedCerts;
+  let trustedCerts: X509Certificate[];
   try {
     trustedCerts = await readTrustedCertificates(config.trustedCerts);
   } catch (error) {
