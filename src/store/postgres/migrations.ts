@@ -62,6 +62,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX keybroker_v0_sessions_expires_at ON keybroker_v0_sessions (expires_at);`,
   },
+  {
+    id: 5,
+    name: 'policies',
+    sql: `
+      CREATE TABLE keybroker_policies (
+        kind text NOT NULL,
+        version integer NOT NULL CHECK (version > 0),
+        text text NOT NULL,
+        author text NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (kind, version)
+      );
+      CREATE TRIGGER keybroker_policies_changed AFTER INSERT ON keybroker_policies
+        FOR EACH ROW EXECUTE FUNCTION keybroker_notify_change('policy', 'kind');`,
+  },
+  {
+    id: 6,
+    name: 'audit log',
+    sql: `
+      CREATE TABLE keybroker_audit_log (
+        seq bigint PRIMARY KEY CHECK (seq > 0),
+        hash text NOT NULL,
+        line text NOT NULL
+      );`,
+  },
 ];
 
 /** Any fixed number; every keybroker replica takes the same one, so only one migrates at a time. */
