@@ -6,7 +6,7 @@ import { openPgStores } from './postgres/pg-stores.js';
 
 /** The store adapter named by `[store] backend`. */
 export async function openStores(store: Config['store'], log: Logger): Promise<Stores> {
-  if (store.backend === 'fs') return openFsStores(store.dataDir);
+  if (store.backend === 'fs') return openFsStores(store.dataDir, { maxAgeMs: store.cacheMaxAgeMs, staleIfErrorMs: 0 });
   return openPgStores({
     url: store.url!,
     log,

@@ -7,7 +7,8 @@ import { storeContract } from './store-contract.js';
 storeContract('fs', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'keybroker-contract-'));
   return {
-    open: () => openFsStores(dataDir),
+    // As the broker opens it: with the default resource cache.
+    open: () => openFsStores(dataDir, { maxAgeMs: 1000, staleIfErrorMs: 0 }),
     sharedByProcesses: false,
     dispose: () => rm(dataDir, { recursive: true, force: true }),
   };

@@ -35,6 +35,7 @@ describe('PostgreSQL adapter', () => {
         const stores = await openStores();
         return { policies: stores.policies, audit: stores.audit, close: () => stores.close() };
       },
+      sharedByProcesses: true,
       dispose: async () => undefined,
     };
   });

@@ -1,5 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
+import { CachedResourceStore, type ResourceCacheOptions } from '../cached-resource-store.js';
+import { ChangeSubscribers } from '../change-feed.js';
 import type { Stores } from '../ports.js';
 import { FsAuditLog } from './fs-audit-log.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
@@ -23,12 +25,16 @@ export async function openFsPolicyAndAudit(dataDir: string): Promise<{ policies:
   return { policies: new FsPolicyStore(dataDir), audit: await FsAuditLog.open(dataDir) };
 }
 
-/** The embedded store: everything under one data directory, created (mode 0700) when missing. */
-export async function openFsStores(dataDir: string): Promise<Stores> {
+/**
+ * The embedded store: everything under one data directory, created (mode 0700) when missing. Resource reads are
+ * cached: writes through this process drop their entry at once, and a file changed behind the broker's back is
+ * seen within `cache.maxAgeMs`. One process owns the directory, so the change feed has no other publisher.
+ */
+export async function openFsStores(dataDir: string, cache: ResourceCacheOptions = { maxAgeMs: 0, staleIfErrorMs: 0 }): Promise<Stores> {
   const { policies, audit } = await openFsPolicyAndAudit(dataDir);
   const nonces = await FsNonceLedger.open(dataDir);
   return {
-    resources: new FsResourceStore(dataDir),
+    resources: new CachedResourceStore(new FsResourceStore(dataDir), new ChangeSubscribers(), cache),
     nonces,
     policies,
     audit,
