@@ -1,3 +1,4 @@
+import { listCertificates, revokeCertificate } from '../client/certificates.js';
 import { getPolicy, setPolicy } from '../client/policies.js';
 import { deleteResource, listResources, setResource } from '../client/resources.js';
 import { parseCommandArgs, requireOption } from './args.js';
@@ -55,6 +56,25 @@ export async function adminCommand(args: string[]): Promise<number> {
         : resources.map((resource) => `${resource.path}\t${resource.size}\tv${resource.version}\t${resource.updated_at}\n`).join(''));
       return 0;
     }
+    case 'revoke': {
+      const { values, positionals } = parseCommandArgs(rest, { ...COMMON, reason: { type: 'string' } }, true);
+      if (positionals.length !== 1) throw usageError('give exactly one certificate serial (hex)');
+      const tls = await tlsFromFiles({ cacert: values.cacert, credentialDir: requireOption(values.admin, '--admin') });
+      const revocation = await revokeCertificate(requireOption(values.url, '--url'), positionals[0]!, values.reason, tls);
+      process.stdout.write(values.json ? `${JSON.stringify(revocation)}\n`
+        : `${revocation.newly_revoked ? 'revoked' : 'already revoked'} ${revocation.serial} (issuer ${revocation.issuer_id}, reason ${revocation.reason}, at ${revocation.revoked_at} by ${revocation.revoked_by})\n`);
+      return 0;
+    }
+    case 'list-certificates': {
+      const { values } = parseCommandArgs(rest, { ...COMMON, issuer: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } });
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && !Number.isInteger(limit)) throw usageError('--limit takes an integer');
+      const tls = await tlsFromFiles({ cacert: values.cacert, credentialDir: requireOption(values.admin, '--admin') });
+      const certificates = await listCertificates(requireOption(values.url, '--url'), { issuer: values.issuer, status: values.status, limit }, tls);
+      process.stdout.write(values.json ? `${JSON.stringify({ certificates }, null, 2)}\n`
+        : certificates.map((certificate) => `${certificate.serial}\t${certificate.status}\t${certificate.spiffe_id}\t${certificate.issuer_id}\t${certificate.not_after}\n`).join(''));
+      return 0;
+    }
     case 'get-policy': {
       const { values, positionals } = parseCommandArgs(rest, { ...COMMON, version: { type: 'string' } }, true);
       const kind = onePolicyKind(positionals);
@@ -72,6 +92,6 @@ export async function adminCommand(args: string[]): Promise<number> {
       process.stdout.write(values.json ? `${JSON.stringify(policy)}\n` : `set ${kind} policy version ${policy.version} (by ${policy.updated_by} at ${policy.updated_at})\n`);
       return 0;
     }
-    default: throw usageError(`unknown command "admin ${sub ?? ''}": use set-resource, delete-resource, list-resources, get-policy or set-policy`);
+    default: throw usageError(`unknown command "admin ${sub ?? ''}": use set-resource, delete-resource, list-resources, revoke, list-certificates, get-policy or set-policy`);
   }
 }

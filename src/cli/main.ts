@@ -11,7 +11,11 @@ import { serve } from './serve.js';
 
 const USAGE = `usage: keybroker <command>
   serve [--dev] [--config FILE]                       run the broker
-  ca init | status [--json]                           create or inspect the CA under $KEYBROKER_HOME/ca
+  ca init [--root-offline --root-out DIR] | status [--json]   create or inspect the CA under $KEYBROKER_HOME/ca
+  ca prepare [--if-due] | activate [ID] [--if-due] | retire [ID] | taint ID | revoke ID  [--json]
+                                                      issuer lifecycle; exit 3: refused by the state machine, 4: CA busy
+  ca request-issuer [--out CSR] | sign-issuer --root DIR --csr CSR --out CERT | import-issuer --cert CERT
+                                                      rotation with an offline root (scripts/ca-rotate.sh)
   ca issue-admin --name N --out DIR                   an admin client certificate (key.pem, cert.pem, chain.pem)
   ca issue-server --dns NAME --ip ADDR --out DIR      a TLS server certificate signed by the root
   client attest --url URL --tee T --out DIR [--cacert FILE] [--key-type ec-p256|ec-p384|ed25519|rsa-3072]
@@ -20,6 +24,8 @@ const USAGE = `usage: keybroker <command>
   client attest|get ... --protocol v0                 the same through the trustee protocol: token.jwt and key.pem in DIR
   admin set-resource|delete-resource --url URL --admin DIR [--cacert FILE] repo/type/tag  (value on stdin or --file F)
   admin list-resources --url URL --admin DIR [--cacert FILE] [--prefix P]
+  admin revoke --url URL --admin DIR [--cacert FILE] [--reason R] SERIAL   revoke an issued certificate
+  admin list-certificates --url URL --admin DIR [--cacert FILE] [--issuer ID] [--status S] [--limit N]
   cert show FILE                                      print a certificate with its attestation claims decoded
   admin get-policy --url URL --admin DIR [--cacert FILE] [--version N] attestation|resource
   admin set-policy --url URL --admin DIR [--cacert FILE] [--file F] attestation|resource  (JSON, or CEL for attestation)

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { Server } from 'node:https';
 import type { Logger } from '../domain/logger.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
 import { createApp } from '../server/app.js';
@@ -40,7 +39,11 @@ export async function serve(args: string[]): Promise<number> {
     '',
   ].join('\n'));
 
-  process.on('SIGHUP', () => void reload(server, broker.reloadCa, log));
+  // The CA home is re-read every [ca] check_interval_ms and on SIGHUP; a new server certificate or trust bundle
+  // replaces the TLS context for new connections while open ones carry on.
+  broker.context.caLifecycle.onTlsChange((ca) => server.setSecureContext(tlsOptions(ca, config.server.tlsMinVersion)));
+  broker.context.caLifecycle.start();
+  process.on('SIGHUP', () => void reload(broker.reloadCa, log));
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       // Finish requests in flight; idle keep-alive connections close now, stragglers after a grace period.
@@ -55,11 +58,9 @@ export async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
-async function reload(server: Server, reloadCa: () => Promise<CertificateAuthority>, log: Logger): Promise<void> {
+async function reload(reloadCa: () => Promise<CertificateAuthority>, log: Logger): Promise<void> {
   try {
-    const ca = await reloadCa();
-    server.setSecureContext(tlsOptions(ca));
-    log.info('CA reloaded', { active_issuer: ca.active.id, issuers: ca.issuers.length });
+    await reloadCa();
   } catch (error) {
     log.error('CA reload failed; keeping the CA in force', { error: error instanceof Error ? error.message : String(error) });
   }

@@ -27,6 +27,23 @@ export interface Config {
     issuerTtlSeconds: number;
     rootTtlSeconds: number;
     serverTtlSeconds: number;
+    /** The server runs the rotation schedule itself (prepare at 1/2, activate at 5/6 of the active issuer's life). */
+    autoRotate: boolean;
+    /** How often the server checks the CA home: rotation schedule, changes made by the CLI or scripts. */
+    checkIntervalMs: number;
+    /** Validity of each CRL (`nextUpdate - thisUpdate`); rebuilt once half of it is gone. */
+    crlValiditySeconds: number;
+    /** Where new issuer keys are made: key files, or a PKCS#11 token (`[pkcs11]`). */
+    keyStorage: 'file' | 'pkcs11';
+  };
+  /** Present when `[ca] key_storage = "pkcs11"`. */
+  pkcs11?: {
+    /** Absolute path of the PKCS#11 module. */
+    modulePath: string;
+    tokenLabel: string;
+    /** Where the user PIN is read from: a file (absolute path; trailing newline ignored) or KEYBROKER_PKCS11_PIN. */
+    pinFile?: string;
+    keyLabelPrefix: string;
   };
   attestation: {
     nonceTtlSeconds: number;

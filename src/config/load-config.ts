@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { readIdentityProviders, readRole } from './admin-config.js';
 import type { Config } from './config.js';
-import { ConfigDocument } from './config-document.js';
+import { ConfigDocument, type ConfigSection } from './config-document.js';
 import { readConfigFile } from './config-file.js';
 import {
   fromEnv,
@@ -17,7 +17,12 @@ import { readStoreSettings } from './store-settings.js';
 import { readTdxSettings } from './tdx-settings.js';
 import { readSnpSettings } from './verifier-settings.js';
 
+import { ConfigError } from './config-error.js';
+
 export { ConfigError } from './config-error.js';
+
+/** The PKCS#11 user PIN, when no `[pkcs11] pin_file` is given. */
+export const PKCS11_PIN_ENV = 'KEYBROKER_PKCS11_PIN';
 
 export interface LoadConfigOptions {
   /** Home directory; default KEYBROKER_HOME, then the working directory. */
@@ -30,9 +35,24 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const SECTIONS = ['server', 'ca', 'attestation', 'store', 'v0', 'admin'] as const;
+const SECTIONS = ['server', 'ca', 'attestation', 'store', 'pkcs11', 'v0', 'admin'] as const;
 
 const TLS_VERSIONS = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } as const;
+
+/** `[pkcs11]`: read (and so validated) whenever present; required keys only when `[ca] key_storage = "pkcs11"`. */
+function readPkcs11Section(section: ConfigSection, home: string, env: NodeJS.ProcessEnv, required: boolean): Config['pkcs11'] {
+  const modulePath = section.optional('module', readPath);
+  const tokenLabel = section.optional('token_label', readPath);
+  const pinFile = section.optional('pin_file', readPath);
+  const keyLabelPrefix = section.optional('key_label_prefix', readPath) ?? 'keybroker-issuer-';
+  if (!required) return undefined;
+  if (modulePath === undefined) throw new ConfigError('[pkcs11] module', 'is required when [ca] key_storage = "pkcs11"');
+  if (tokenLabel === undefined) throw new ConfigError('[pkcs11] token_label', 'is required when [ca] key_storage = "pkcs11"');
+  if (pinFile === undefined && fromEnv(env, PKCS11_PIN_ENV) === undefined) {
+    throw new ConfigError('[pkcs11] pin_file', `or the environment variable ${PKCS11_PIN_ENV} is required when [ca] key_storage = "pkcs11"`);
+  }
+  return { modulePath: resolve(home, modulePath), tokenLabel, keyLabelPrefix, ...(pinFile !== undefined ? { pinFile: resolve(home, pinFile) } : {}) };
+}
 
 /**
  * The one configuration: defaults, then the TOML file, then the environment. Throws ConfigError (one line naming
@@ -50,6 +70,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const ca = document.section('ca');
   const attestation = document.section('attestation');
   const store = document.section('store');
+  const keyStorage = ca.optional('key_storage', oneOf(['file', 'pkcs11'])) ?? 'file';
+  const pkcs11 = readPkcs11Section(document.section('pkcs11'), home, env, keyStorage === 'pkcs11');
   const v0 = document.section('v0');
   const admin = document.section('admin');
 
@@ -79,7 +101,12 @@ export function loadConfig(options: LoadConfigOptions): Config {
       issuerTtlSeconds: ca.optional('issuer_ttl_seconds', positiveInteger) ?? 31536000,
       rootTtlSeconds: ca.optional('root_ttl_seconds', positiveInteger) ?? 315360000,
       serverTtlSeconds: ca.optional('server_ttl_seconds', positiveInteger) ?? 7776000,
+      autoRotate: ca.optional('auto_rotate', readBoolean) ?? true,
+      checkIntervalMs: ca.optional('check_interval_ms', integerIn(100, 86_400_000)) ?? 10_000,
+      crlValiditySeconds: ca.optional('crl_validity_seconds', integerIn(300, 30 * 86400)) ?? 86400,
+      keyStorage,
     },
+    ...(pkcs11 ? { pkcs11 } : {}),
     attestation: {
       nonceTtlSeconds: attestation.optional('nonce_ttl_seconds', integerIn(10, 3600)) ?? 300,
       enableSample: attestation.optional('enable_sample', readBoolean) ?? options.dev,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,20 +7,26 @@ import {
   createRootCertificate, issueIssuerCertificate, issueServerCertificate, type SigningAuthority,
 } from './certificate-profiles.js';
 import { readCertificate, type CertificateInfo } from './certificate-info.js';
+import { createCsrWithSigner } from './create-csr.js';
+import { verifyCsr } from './csr.js';
+import { activeIssuer, isInTrustBundle, ISSUER_STATES, type IssuerState, type IssuerStatus } from './issuer-states.js';
+import { fileKeyStorage } from './key-storage/file-key-storage.js';
+import type { IssuerKeyStorage } from './key-storage/issuer-key-storage.js';
 import { generateEcKeyPair } from './key-pair.js';
 import { pemToDer } from './pem.js';
 import { keyObjectSigner, signerFromPem, type CertificateSigner } from './signer.js';
 import { rotateTokenSigningKey } from './token-signing-key.js';
 
+export type { IssuerState } from './issuer-states.js';
+
 /**
  * The CA home on the file system (layout in ca/README.md):
  *   root/cert.pem, root/key.pem          the root (key absent when kept offline)
  *   issuers/<id>/cert.pem, key.pem, state.json
+ *   issuers/<id>/request.csr             an issuer waiting for the offline root's signature (no state.json yet)
  *   server/cert.pem, server/key.pem      the broker's TLS certificate, signed by the root
  *   bundle.pem                           what clients trust: root plus usable issuers
  */
-export type IssuerState = 'prepared' | 'active' | 'retired' | 'tainted' | 'revoked';
-
 export interface IssuerRecord {
   id: string;
   state: IssuerState;
@@ -45,9 +51,15 @@ export interface CaParameters {
   rootTtlSeconds: number;
   issuerTtlSeconds: number;
   serverTtlSeconds: number;
+  /** Where issuer keys are made and found; key files in the CA home when absent. */
+  keys?: IssuerKeyStorage;
 }
 
+/** Issuer ids are directory names: a strict shape keeps ids from the API or CLI out of other paths. */
+export const ISSUER_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 const KEY_MODE = 0o600;
+const PUBLIC_MODE = 0o644;
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
@@ -57,10 +69,48 @@ export async function caExists(dir: string): Promise<boolean> {
   return exists(join(dir, 'root', 'cert.pem'));
 }
 
-async function readCertificateFile(path: string): Promise<CertificateInfo> {
-  const der = pemToDer(await readFile(path, 'utf8'), 'CERTIFICATE');
-  if (!der) throw new Error(`${path} holds no PEM certificate`);
+function certificateFromPem(pem: string, what: string): CertificateInfo {
+  const der = pemToDer(pem, 'CERTIFICATE');
+  if (!der) throw new Error(`${what} holds no PEM certificate`);
   return readCertificate(der);
+}
+
+async function readCertificateFile(path: string): Promise<CertificateInfo> {
+  return certificateFromPem(await readFile(path, 'utf8'), path);
+}
+
+function issuerId(id: string): string {
+  if (!ISSUER_ID.test(id)) throw new Error(`not an issuer id: ${JSON.stringify(id).slice(0, 80)}`);
+  return id;
+}
+
+export function issuerDir(dir: string, id: string): string {
+  return join(dir, 'issuers', issuerId(id));
+}
+
+/** The one place an issuer's signing key is read from; a key storage port plugs in here. */
+export async function loadIssuerSigner(dir: string, id: string, keys: IssuerKeyStorage = fileKeyStorage(dir)): Promise<CertificateSigner | undefined> {
+  return keys.load(issuerId(id));
+}
+
+/** The one place a new issuer key is made, in the configured key storage. */
+async function createIssuerKey(dir: string, id: string, keys: IssuerKeyStorage = fileKeyStorage(dir)): Promise<CertificateSigner> {
+  await mkdir(issuerDir(dir, id), { recursive: true, mode: 0o700 });
+  return keys.generate(id);
+}
+
+/** A root from a directory holding its cert.pem and key.pem: root/ of a CA home, or the offline root's media. */
+export async function rootAuthorityIn(rootDir: string): Promise<SigningAuthority> {
+  return { certificate: await readCertificateFile(join(rootDir, 'cert.pem')), signer: signerFromPem(await readFile(join(rootDir, 'key.pem'), 'utf8')) };
+}
+
+/** The root's certificate and key, when the key is in this CA home (not kept offline). */
+export async function rootAuthority(dir: string): Promise<SigningAuthority | undefined> {
+  return (await exists(join(dir, 'root', 'key.pem'))) ? rootAuthorityIn(join(dir, 'root')) : undefined;
+}
+
+export async function readRootCertificate(dir: string): Promise<CertificateInfo> {
+  return readCertificateFile(join(dir, 'root', 'cert.pem'));
 }
 
 function serverNames(): { dnsNames: string[]; ipAddresses: string[] } {
@@ -73,79 +123,126 @@ async function writeServerCertificate(dir: string, root: SigningAuthority, param
   const issued = issueServerCertificate(root, { spki: key.spki, trustDomain: parameters.trustDomain, ...serverNames(), ttlSeconds: parameters.serverTtlSeconds, now });
   await mkdir(join(dir, 'server'), { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(dir, 'server', 'key.pem'), key.keyPem, KEY_MODE);
-  await writeFileAtomic(join(dir, 'server', 'cert.pem'), issued.pem, 0o644);
+  await writeFileAtomic(join(dir, 'server', 'cert.pem'), issued.pem, PUBLIC_MODE);
 }
 
-/** A new issuing CA in state `prepared` (or `active` when `activate`), signed by the root. */
+/** Records an issuer's state; state.json is written last when an issuer is made, so its presence marks a complete issuer. */
+export async function writeIssuerState(dir: string, id: string, state: IssuerState, now: Date): Promise<void> {
+  await writeFileAtomic(join(issuerDir(dir, id), 'state.json'), `${JSON.stringify({ id, state, updated_at: now.toISOString() }, null, 2)}\n`, PUBLIC_MODE);
+}
+
+export function newIssuerId(now: Date): string {
+  return `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A new issuing CA in state `prepared` (or `active` for a new CA home), signed by the root. */
 export async function createIssuer(dir: string, root: SigningAuthority, parameters: CaParameters, now: Date, state: IssuerState): Promise<string> {
-  const id = `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
-  const key = generateEcKeyPair('P-256');
-  const issued = issueIssuerCertificate(root, { spki: key.spki, trustDomain: parameters.trustDomain, issuerId: id, ttlSeconds: parameters.issuerTtlSeconds, now });
-  const issuerDir = join(dir, 'issuers', id);
-  await mkdir(issuerDir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(issuerDir, 'key.pem'), key.keyPem, KEY_MODE);
-  await writeFileAtomic(join(issuerDir, 'cert.pem'), issued.pem, 0o644);
-  await writeFileAtomic(join(issuerDir, 'state.json'), `${JSON.stringify({ id, state, updated_at: now.toISOString() }, null, 2)}\n`, 0o644);
+  const id = newIssuerId(now);
+  const { publicKeySpki: spki } = await createIssuerKey(dir, id, parameters.keys);
+  const issued = issueIssuerCertificate(root, { spki, trustDomain: parameters.trustDomain, issuerId: id, ttlSeconds: parameters.issuerTtlSeconds, now });
+  await writeFileAtomic(join(issuerDir(dir, id), 'cert.pem'), issued.pem, PUBLIC_MODE);
+  await writeIssuerState(dir, id, state, now);
   return id;
 }
 
+export interface InitOptions {
+  /** Keep the root offline: its key and certificate go to this directory instead of the CA home. */
+  rootOfflineDir?: string;
+}
+
 /** Creates root, one active issuer and the server certificate. Refuses to overwrite an existing CA. */
-export async function initCertificateAuthority(dir: string, parameters: CaParameters, now = new Date()): Promise<CertificateAuthority> {
+export async function initCertificateAuthority(dir: string, parameters: CaParameters, now = new Date(), options: InitOptions = {}): Promise<CertificateAuthority> {
   if (await caExists(dir)) throw new Error(`a CA already exists in ${dir}`);
   const rootKey = generateEcKeyPair('P-384');
   const rootSigner = keyObjectSigner(rootKey.privateKey);
   const rootIssued = createRootCertificate(rootSigner, { trustDomain: parameters.trustDomain, ttlSeconds: parameters.rootTtlSeconds, now });
   const root: SigningAuthority = { certificate: readCertificate(rootIssued.der), signer: rootSigner };
+  const rootKeyDir = options.rootOfflineDir ?? join(dir, 'root');
+  if (options.rootOfflineDir && (await exists(join(rootKeyDir, 'key.pem')))) throw new Error(`${rootKeyDir} already holds a root key`);
+  await mkdir(rootKeyDir, { recursive: true, mode: 0o700 });
   await mkdir(join(dir, 'root'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(join(dir, 'root', 'key.pem'), rootKey.keyPem, KEY_MODE);
+  await writeFileAtomic(join(rootKeyDir, 'key.pem'), rootKey.keyPem, KEY_MODE);
+  if (options.rootOfflineDir) await writeFileAtomic(join(rootKeyDir, 'cert.pem'), rootIssued.pem, PUBLIC_MODE);
   await createIssuer(dir, root, parameters, now, 'active');
   await writeServerCertificate(dir, root, parameters, now);
   await rotateTokenSigningKey(dir);
   // The root certificate is written last: its presence marks a complete CA home.
-  await writeFileAtomic(join(dir, 'root', 'cert.pem'), rootIssued.pem, 0o644);
+  await writeFileAtomic(join(dir, 'root', 'cert.pem'), rootIssued.pem, PUBLIC_MODE);
   return loadCertificateAuthority(dir, parameters, now);
 }
 
-async function loadIssuer(issuerDir: string): Promise<IssuerRecord | undefined> {
-  const statePath = join(issuerDir, 'state.json');
+function parseState(text: string, path: string): { id: string; state: IssuerState } {
+  const record = JSON.parse(text) as { id?: unknown; state?: unknown };
+  if (typeof record.id !== 'string' || !ISSUER_STATES.includes(record.state as IssuerState)) throw new Error(`${path} is not an issuer state record`);
+  return { id: record.id, state: record.state as IssuerState };
+}
+
+async function readIssuer(dir: string, id: string, withSigner: boolean, keys: IssuerKeyStorage | undefined): Promise<IssuerRecord | undefined> {
+  if (!ISSUER_ID.test(id)) return undefined;
+  const statePath = join(issuerDir(dir, id), 'state.json');
   if (!(await exists(statePath))) return undefined;
-  const record = JSON.parse(await readFile(statePath, 'utf8')) as { id: string; state: IssuerState };
-  const certificate = await readCertificateFile(join(issuerDir, 'cert.pem'));
-  const keyPath = join(issuerDir, 'key.pem');
-  const signer = (await exists(keyPath)) ? signerFromPem(await readFile(keyPath, 'utf8')) : undefined;
+  const record = parseState(await readFile(statePath, 'utf8'), statePath);
+  const certificate = await readCertificateFile(join(issuerDir(dir, id), 'cert.pem'));
+  const signer = withSigner ? await loadIssuerSigner(dir, id, keys) : undefined;
+  if (signer && !signer.publicKeySpki.equals(certificate.spki)) throw new Error(`the key found for issuer ${id} does not match its certificate`);
   return { id: record.id, state: record.state, certificate, ...(signer ? { signer } : {}) };
+}
+
+/** Every complete issuer of the CA home, sorted by id; keys are loaded only when asked. */
+export async function readIssuers(dir: string, options: { withSigners: boolean; keys?: IssuerKeyStorage }): Promise<IssuerRecord[]> {
+  const ids = (await readdir(join(dir, 'issuers')).catch(() => [] as string[])).sort();
+  const issuers = await Promise.all(ids.map((id) => readIssuer(dir, id, options.withSigners, options.keys)));
+  return issuers.filter((issuer): issuer is IssuerRecord => issuer !== undefined);
+}
+
+export function issuerStatus(issuer: IssuerRecord): IssuerStatus {
+  return { id: issuer.id, state: issuer.state, notBefore: issuer.certificate.notBefore, notAfter: issuer.certificate.notAfter };
+}
+
+/** Issuers and their states as loaded: for CRLs, for rejecting leaves of tainted or revoked issuers, for status output. */
+export function issuerStatuses(ca: Pick<CertificateAuthority, 'issuers'>): IssuerStatus[] {
+  return ca.issuers.map(issuerStatus);
 }
 
 /** What a client may need to trust: the root and every issuer that is prepared, active, or retired but unexpired. */
 export function trustBundle(root: CertificateInfo, issuers: IssuerRecord[], now: Date): string {
-  const usable = issuers.filter((issuer) => issuer.state === 'prepared' || issuer.state === 'active' || (issuer.state === 'retired' && issuer.certificate.notAfter > now));
-  return [root.pem, ...usable.map((issuer) => issuer.certificate.pem)].join('');
+  return [root.pem, ...issuers.filter((issuer) => isInTrustBundle(issuerStatus(issuer), now)).map((issuer) => issuer.certificate.pem)].join('');
 }
 
 /** Renew the server certificate once two thirds of its life are gone, when the root key is at hand. */
-function serverNeedsRenewal(certificate: CertificateInfo, now: Date): boolean {
+export function serverNeedsRenewal(certificate: { notBefore: Date; notAfter: Date }, now: Date): boolean {
   const life = certificate.notAfter.getTime() - certificate.notBefore.getTime();
   return now.getTime() > certificate.notBefore.getTime() + (2 * life) / 3;
 }
 
+async function writeIfChanged(path: string, text: string): Promise<void> {
+  if ((await readFile(path, 'utf8').catch(() => undefined)) !== text) await writeFileAtomic(path, text, PUBLIC_MODE);
+}
+
+/** Rewrites bundle.pem from the issuers' states at `now` (after a transition made outside the server). */
+export async function refreshTrustBundle(dir: string, now: Date): Promise<void> {
+  await writeIfChanged(join(dir, 'bundle.pem'), trustBundle(await readRootCertificate(dir), await readIssuers(dir, { withSigners: false }), now));
+}
+
 export async function loadCertificateAuthority(dir: string, parameters: CaParameters, now = new Date()): Promise<CertificateAuthority> {
   if (!(await caExists(dir))) throw new Error(`no CA in ${dir}: run "keybroker ca init" or start with --dev`);
-  const root = await readCertificateFile(join(dir, 'root', 'cert.pem'));
-  const issuerIds = (await readdir(join(dir, 'issuers')).catch(() => [] as string[])).sort();
-  const issuers = (await Promise.all(issuerIds.map((id) => loadIssuer(join(dir, 'issuers', id))))).filter((issuer): issuer is IssuerRecord => issuer !== undefined);
-  const active = issuers.filter((issuer) => issuer.state === 'active');
-  if (active.length !== 1) throw new Error(`the CA in ${dir} must have exactly one active issuer, found ${active.length}`);
-  const { id, certificate, signer } = active[0]!;
+  const root = await readRootCertificate(dir);
+  const issuers = await readIssuers(dir, { withSigners: true, ...(parameters.keys ? { keys: parameters.keys } : {}) });
+  const active = activeIssuer(issuers);
+  if (!active) throw new Error(`the CA in ${dir} must have exactly one active issuer, found ${issuers.filter((issuer) => issuer.state === 'active').length}`);
+  const { id, certificate, signer } = active;
   if (!signer) throw new Error(`the active issuer ${id} has no key in ${dir}`);
-  const rootKeyPath = join(dir, 'root', 'key.pem');
   let serverCertificate = await readCertificateFile(join(dir, 'server', 'cert.pem')).catch(() => undefined);
-  if ((!serverCertificate || serverNeedsRenewal(serverCertificate, now)) && (await exists(rootKeyPath))) {
-    await writeServerCertificate(dir, { certificate: root, signer: signerFromPem(await readFile(rootKeyPath, 'utf8')) }, parameters, now);
-    serverCertificate = await readCertificateFile(join(dir, 'server', 'cert.pem'));
+  if (!serverCertificate || serverNeedsRenewal(serverCertificate, now)) {
+    const rootSigning = await rootAuthority(dir);
+    if (rootSigning) {
+      await writeServerCertificate(dir, rootSigning, parameters, now);
+      serverCertificate = await readCertificateFile(join(dir, 'server', 'cert.pem'));
+    }
   }
   if (!serverCertificate) throw new Error(`no server certificate in ${dir}/server and no root key to issue one`);
   const bundlePem = trustBundle(root, issuers, now);
-  await writeFileAtomic(join(dir, 'bundle.pem'), bundlePem, 0o644);
+  await writeIfChanged(join(dir, 'bundle.pem'), bundlePem);
   return {
     dir,
     root,
@@ -154,4 +251,70 @@ export async function loadCertificateAuthority(dir: string, parameters: CaParame
     server: { certificatePem: serverCertificate.pem, keyPem: await readFile(join(dir, 'server', 'key.pem'), 'utf8') },
     bundlePem,
   };
+}
+
+const ISSUER_CSR_PREFIX = 'keybroker issuing CA ';
+
+/**
+ * First half of an offline-root rotation: a new issuer key in the CA home and its CSR (request.csr), to be
+ * signed where the root key is. The issuer has no state until its certificate is imported.
+ */
+export async function requestIssuer(dir: string, now: Date, keys?: IssuerKeyStorage): Promise<{ id: string; csrPem: string }> {
+  const id = newIssuerId(now);
+  const { pem } = createCsrWithSigner(await createIssuerKey(dir, id, keys), `${ISSUER_CSR_PREFIX}${id}`);
+  await writeFileAtomic(join(issuerDir(dir, id), 'request.csr'), pem, PUBLIC_MODE);
+  return { id, csrPem: pem };
+}
+
+/** Issuer requests still waiting for the root's signature. */
+export async function pendingIssuerRequests(dir: string): Promise<{ id: string; csrPem: string }[]> {
+  const ids = (await readdir(join(dir, 'issuers')).catch(() => [] as string[])).filter((id) => ISSUER_ID.test(id)).sort();
+  const pending: { id: string; csrPem: string }[] = [];
+  for (const id of ids) {
+    if (await exists(join(issuerDir(dir, id), 'state.json'))) continue;
+    const csrPem = await readFile(join(issuerDir(dir, id), 'request.csr'), 'utf8').catch(() => undefined);
+    if (csrPem) pending.push({ id, csrPem });
+  }
+  return pending;
+}
+
+/** The issuer id a keybroker issuer CSR names in its common name. */
+export function issuerIdOfCsr(csrPem: string): string | undefined {
+  const der = pemToDer(csrPem, 'CERTIFICATE REQUEST');
+  const text = der ? der.toString('latin1') : '';
+  const at = text.indexOf(ISSUER_CSR_PREFIX);
+  if (at < 0) return undefined;
+  const id = /^[A-Za-z0-9_-]+/.exec(text.slice(at + ISSUER_CSR_PREFIX.length))?.[0];
+  return id && ISSUER_ID.test(id) ? id : undefined;
+}
+
+/** Signs an issuer CSR with a root (the offline root's side of a rotation, `keybroker ca sign-issuer`). */
+export function signIssuerRequest(root: SigningAuthority, csrPem: string, parameters: Pick<CaParameters, 'trustDomain' | 'issuerTtlSeconds'>, now: Date): string {
+  const csr = verifyCsr(csrPem);
+  const id = issuerIdOfCsr(csrPem);
+  if (!id) throw new Error('the CSR does not name a keybroker issuing CA (CN "keybroker issuing CA <id>")');
+  return issueIssuerCertificate(root, { spki: csr.spki, trustDomain: parameters.trustDomain, issuerId: id, ttlSeconds: parameters.issuerTtlSeconds, now }).pem;
+}
+
+/**
+ * Second half of an offline-root rotation: checks that the certificate was signed by this CA's root, is a CA
+ * limited to path length 0, holds the key of a pending request and is within its validity; then stores it as
+ * `prepared`. Importing the same certificate again changes nothing.
+ */
+export async function importIssuerCertificate(dir: string, certificatePem: string, now: Date): Promise<{ id: string; imported: boolean }> {
+  const certificate = certificateFromPem(certificatePem, 'the issuer certificate');
+  const root = await readRootCertificate(dir);
+  const x509 = new X509Certificate(certificate.der);
+  if (!x509.checkIssued(root.x509) || !x509.verify(root.publicKey)) throw new Error('the issuer certificate was not signed by this CA\'s root');
+  if (!x509.ca) throw new Error('the issuer certificate is not a CA certificate (basicConstraints CA:TRUE is required)');
+  if (certificate.notAfter <= now || certificate.notBefore > now) throw new Error('the issuer certificate is not within its validity period');
+  const existing = (await readIssuers(dir, { withSigners: false })).find((issuer) => issuer.certificate.der.equals(certificate.der));
+  if (existing) return { id: existing.id, imported: false };
+  for (const request of await pendingIssuerRequests(dir)) {
+    if (!verifyCsr(request.csrPem).spki.equals(certificate.spki)) continue;
+    await writeFileAtomic(join(issuerDir(dir, request.id), 'cert.pem'), certificate.pem, PUBLIC_MODE);
+    await writeIssuerState(dir, request.id, 'prepared', now);
+    return { id: request.id, imported: true };
+  }
+  throw new Error('no pending issuer request in this CA home holds the key of that certificate ("keybroker ca request-issuer" makes one)');
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { Claims } from '../domain/claims.js';
+import { KbsError } from '../domain/errors.js';
 import { adminSpiffeId, teeSpiffeId } from '../domain/identity.js';
 import {
   buildCertificate, distinguishedName, extension, KEY_USAGE, keyIdentifier, OID, randomSerial, type CertificateExtension,
@@ -30,10 +31,10 @@ export const BACKDATE_SECONDS = 60;
 
 const SECOND = 1000;
 
-function validity(now: Date, ttlSeconds: number, notAfterLimit?: Date): { notBefore: Date; notAfter: Date } {
+function validity(now: Date, ttlSeconds: number, notAfterLimit?: Date, backdateSeconds = BACKDATE_SECONDS): { notBefore: Date; notAfter: Date } {
   const wanted = new Date(now.getTime() + ttlSeconds * SECOND);
   const notAfter = notAfterLimit && notAfterLimit < wanted ? notAfterLimit : wanted;
-  return { notBefore: new Date(now.getTime() - BACKDATE_SECONDS * SECOND), notAfter };
+  return { notBefore: new Date(now.getTime() - backdateSeconds * SECOND), notAfter };
 }
 
 function authorityKeyId(authority: SigningAuthority): Buffer {
@@ -80,6 +81,8 @@ function issueSpiffeClientCertificate(
   request: { spki: Buffer; trustDomain: string; commonName: string; spiffeId: string; ttlSeconds: number; now: Date },
   extra: CertificateExtension[],
 ): IssuedCertificate & { spiffeId: string } {
+  // Leaves shrink as their issuer nears its end; an issuer already past it issues nothing rather than dead certificates.
+  if (issuer.certificate.notAfter <= request.now) throw new KbsError('unavailable', 'the active issuing CA has expired; the operator must activate a successor');
   const subject = distinguishedName([['O', request.trustDomain], ['CN', request.commonName]]);
   const issued = issue(issuer, subject, request.spki, validity(request.now, request.ttlSeconds, issuer.certificate.notAfter), [
     extension.basicConstraints(false),
@@ -155,10 +158,13 @@ export function createRootCertificate(signer: CertificateSigner, request: { trus
   return { der, pem: derToPem(der, 'CERTIFICATE'), serial: serial.toString('hex'), ...period };
 }
 
-/** An issuing CA certificate for the key `spki`, signed by the root; never outlives the root. */
+/**
+ * An issuing CA certificate for the key `spki`, signed by the root; never outlives the root. Not back-dated: the
+ * rotation schedule counts its life from notBefore, and a successor is prepared long before it signs anything.
+ */
 export function issueIssuerCertificate(root: SigningAuthority, request: { spki: Buffer; trustDomain: string; issuerId: string; ttlSeconds: number; now: Date }): IssuedCertificate {
   const subject = distinguishedName([['O', request.trustDomain], ['CN', `keybroker issuing CA ${request.issuerId}`]]);
-  return issue(root, subject, request.spki, validity(request.now, request.ttlSeconds, root.certificate.notAfter), [
+  return issue(root, subject, request.spki, validity(request.now, request.ttlSeconds, root.certificate.notAfter, 0), [
     extension.basicConstraints(true, 0),
     extension.keyUsage([KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]),
     extension.subjectKeyIdentifier(request.spki),

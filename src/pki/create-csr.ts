@@ -2,6 +2,7 @@ import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node
 import { distinguishedName } from './certificate-builder.js';
 import { bitString, explicit, objectIdentifier, sequence, smallInteger, tlv } from './der.js';
 import { derToPem } from './pem.js';
+import type { CertificateSigner } from './signer.js';
 
 export type ClientKeyType = 'ec-p256' | 'ec-p384' | 'ed25519' | 'rsa-3072';
 
@@ -22,12 +23,24 @@ function csrSignatureScheme(key: KeyObject): { oid: string; digest: string | nul
     : { oid: '1.2.840.10045.4.3.2', digest: 'sha256', nullParams: false };
 }
 
-/** A PKCS#10 CSR signed by `privateKey` (its proof of possession); the broker ignores the subject. */
-export function createCsr(privateKey: KeyObject, commonName = 'keybroker client'): { pem: string; spki: Buffer } {
-  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+/** PKCS#10: CertificationRequestInfo for `spki`, then the signature of whoever holds the key. */
+function certificationRequest(spki: Buffer, commonName: string, algorithm: Buffer, signInfo: (info: Buffer) => Buffer): { pem: string; spki: Buffer } {
   const info = sequence(smallInteger(0), distinguishedName([['CN', commonName]]), spki, explicit(0));
+  return { pem: derToPem(sequence(info, algorithm, bitString(signInfo(info))), 'CERTIFICATE REQUEST'), spki };
+}
+
+/**
+ * A PKCS#10 CSR signed by `privateKey` (its proof of possession); the broker ignores the subject. Any key type
+ * node:crypto signs with, so tests can also make CSRs the broker must refuse.
+ */
+export function createCsr(privateKey: KeyObject, commonName = 'keybroker client'): { pem: string; spki: Buffer } {
   const scheme = csrSignatureScheme(privateKey);
   const algorithm = scheme.nullParams ? sequence(objectIdentifier(scheme.oid), tlv(0x05)) : sequence(objectIdentifier(scheme.oid));
-  const signature = sign(scheme.digest, info, { key: privateKey, dsaEncoding: 'der' });
-  return { pem: derToPem(sequence(info, algorithm, bitString(signature)), 'CERTIFICATE REQUEST'), spki };
+  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  return certificationRequest(spki, commonName, algorithm, (info) => sign(scheme.digest, info, { key: privateKey, dsaEncoding: 'der' }));
+}
+
+/** A CSR signed through a CertificateSigner, so a CA key that stays in an HSM can request its certificate. */
+export function createCsrWithSigner(signer: CertificateSigner, commonName: string): { pem: string; spki: Buffer } {
+  return certificationRequest(signer.publicKeySpki, commonName, signer.algorithmIdentifier, (info) => signer.sign(info));
 }

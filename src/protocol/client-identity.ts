@@ -5,6 +5,7 @@ import { parseSpiffeId, type Principal } from '../domain/identity.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
 import { normalizeSerial } from '../pki/certificate-info.js';
 import { claimsOfCertificate } from '../pki/claims-extension.js';
+import type { RevocationList } from '../store/ports.js';
 
 /** What the TLS layer tells us about the peer. */
 export interface PeerCertificate {
@@ -75,4 +76,13 @@ export function authenticateClient(peer: PeerCertificate, ca: CertificateAuthori
   if (notAfter <= now || new Date(certificate.validFrom) > now) throw new KbsError('certificate-invalid', describeTlsError(notAfter <= now ? 'CERT_HAS_EXPIRED' : 'CERT_NOT_YET_VALID'));
   if (!principal) throw new KbsError('certificate-invalid', 'client certificate carries no SPIFFE identity of this trust domain');
   return { principal, claims, serial: normalizeSerial(certificate.serialNumber), notAfter, issuerId: issuer.id, certificate };
+}
+
+/**
+ * A revoked certificate fails at its next request. The revocation list is asked on every request and never
+ * cached here, unlike the facts above, because revocation is the one thing about a certificate that changes.
+ */
+export async function requireNotRevoked(identity: ClientIdentity, revocations: RevocationList): Promise<ClientIdentity> {
+  if (await revocations.isRevoked(identity.serial)) throw new KbsError('certificate-revoked', 'this client certificate was revoked; attest again');
+  return identity;
 }

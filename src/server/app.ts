@@ -4,13 +4,16 @@ import { isKbsError, KbsError } from '../domain/errors.js';
 import type { BrokerMetrics } from '../domain/metrics.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { AdminTokenVerifier, bearerToken } from '../protocol/admin-bearer.js';
-import { authenticateClient, type ClientIdentity } from '../protocol/client-identity.js';
+import { authenticateClient, requireNotRevoked, type ClientIdentity } from '../protocol/client-identity.js';
 import { deleteResource, listResources, putResource, requireAdmin } from '../protocol/v1/admin.js';
 import { attest } from '../protocol/v1/attest.js';
+import { listCertificates, revokeCertificate } from '../protocol/v1/certificates.js';
 import { createChallenge } from '../protocol/v1/challenge.js';
 import { readResource } from '../protocol/v1/resource.js';
 import { parsePolicyKind, parsePolicyVersion, setPolicy } from '../protocol/policy-admin.js';
 import { encryptToClientKey, JOSE_JSON } from '../protocol/resource-envelope.js';
+import { derToPem } from '../pki/pem.js';
+import { addCaAdminRoutes } from './ca-admin-routes.js';
 import { toKbsError, writeProblem } from './problem.js';
 import { readBody, readJsonBody } from './read-body.js';
 import { Router, type Handler } from './router.js';
@@ -27,8 +30,8 @@ function peerOf(ctx: Context): { certificate: ReturnType<TLSSocket['getPeerX509C
   return { certificate, authorized: socket.authorized === true, ...(error ? { authorizationError: String(error) } : {}) };
 }
 
-function clientOf(broker: BrokerContext, ctx: Context): ClientIdentity {
-  return authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock());
+function clientOf(broker: BrokerContext, ctx: Context): Promise<ClientIdentity> {
+  return requireNotRevoked(authenticateClient(peerOf(ctx), broker.ca(), broker.trustDomain, broker.clock()), broker.stores.revocations);
 }
 
 /**
@@ -39,8 +42,11 @@ async function adminOf(broker: BrokerContext, ctx: Context): Promise<string> {
   const bearer = bearerToken(ctx.get('Authorization') || undefined);
   if (bearer !== undefined) return (broker.adminTokens ?? new AdminTokenVerifier([], 'admin')).authenticate(bearer, broker.clock());
   const peer = peerOf(ctx);
-  return requireAdmin(peer.certificate ? authenticateClient(peer, broker.ca(), broker.trustDomain, broker.clock()) : undefined);
+  return requireAdmin(peer.certificate ? await clientOf(broker, ctx) : undefined);
 }
+
+const PEM_FILE = 'application/x-pem-file';
+const PKIX_CRL = 'application/pkix-crl';
 
 const PEM_CHAIN = 'application/pem-certificate-chain';
 
@@ -85,7 +91,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       ctx.body = body;
     })
     .on('GET', '/kbs/v1/resource/*', countedByOutcome(broker.metrics, async (ctx, { rest }) => {
-      const client = clientOf(broker, ctx);
+      const client = await clientOf(broker, ctx);
       const value = await readResource(broker, client, rest);
       ctx.set('Cache-Control', 'no-store');
       ctx.vary('Accept');
@@ -117,6 +123,33 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
       const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : undefined;
       ctx.body = await listResources(broker, prefix);
     })
+    .on('GET', '/kbs/v1/ca/crl', async (ctx) => {
+      // DER holds one CRL: the active issuer's, or ?issuer=ID's. PEM without ?issuer= concatenates every issuer's.
+      const issuer = typeof ctx.query.issuer === 'string' ? ctx.query.issuer : undefined;
+      ctx.vary('Accept');
+      ctx.set('Cache-Control', 'no-cache');
+      if (ctx.accepts(PKIX_CRL, PEM_FILE) === PEM_FILE) {
+        const crls = issuer !== undefined ? [await broker.crls.crlOf(issuer)] : await broker.crls.allCrls();
+        ctx.type = PEM_FILE;
+        ctx.body = crls.map((crl) => derToPem(crl.der, 'X509 CRL')).join('');
+      } else {
+        ctx.type = PKIX_CRL;
+        ctx.body = (issuer !== undefined ? await broker.crls.crlOf(issuer) : await broker.crls.activeCrl()).der;
+      }
+    })
+    .on('POST', '/kbs/v1/admin/certificates/*', async (ctx, { rest }) => {
+      const admin = await adminOf(broker, ctx);
+      const match = /^([^/]+)\/revoke$/.exec(rest);
+      if (!match) throw new KbsError('not-found', 'no such route');
+      // The body ({"reason": ...}) is optional: a bare POST revokes with reason "unspecified".
+      const hasBody = (ctx.request.length ?? 0) > 0 || ctx.get('Transfer-Encoding') !== '';
+      ctx.body = await revokeCertificate(broker, admin, match[1]!, hasBody ? await readJsonBody(ctx, options.maxBodyBytes) : undefined);
+    })
+    .on('GET', '/kbs/v1/admin/certificates', async (ctx) => {
+      await adminOf(broker, ctx);
+      const text = (name: string): string | undefined => (typeof ctx.query[name] === 'string' ? ctx.query[name] : undefined);
+      ctx.body = await listCertificates(broker, { issuer: text('issuer'), status: text('status'), limit: text('limit') });
+    })
     .on('GET', '/kbs/v1/admin/policy/*', async (ctx, { rest }) => {
       await adminOf(broker, ctx);
       ctx.body = await broker.policies.get(parsePolicyKind(rest), parsePolicyVersion(ctx.query.version));
@@ -131,7 +164,7 @@ export function buildRouter(broker: BrokerContext, options: AppOptions): Router 
 
 /** The Koa application: one error boundary, an access log line per request, then the router. */
 export function createApp(broker: BrokerContext, options: AppOptions): Koa {
-  const router = buildRouter(broker, options);
+  const router = addCaAdminRoutes(buildRouter(broker, options), broker, options.maxBodyBytes, (ctx) => adminOf(broker, ctx));
   const app = new Koa();
   app.silent = true;
   app.use(async (ctx) => {

@@ -4,15 +4,18 @@ import { createBuiltinVerifier } from '../attestation/verifiers/builtin-verifier
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
 import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
+import { CaLifecycle } from '../pki/ca-lifecycle.js';
 import { loadDefaultPolicies } from '../policy/default-policies.js';
 import { PolicyService } from '../policy/policy-service.js';
 import type { BrokerContext } from '../protocol/broker-context.js';
 import { AdminTokenVerifier } from '../protocol/admin-bearer.js';
 import { SealedBox } from '../protocol/sealed-box.js';
+import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
 import { loadIdentityProviders } from './identity-providers.js';
 import { openStores } from '../store/open-stores.js';
+import { issuerKeyStorage } from './issuer-key-storage.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
@@ -22,6 +25,7 @@ export function caParameters(config: Config): CaParameters {
     rootTtlSeconds: config.ca.rootTtlSeconds,
     issuerTtlSeconds: config.ca.issuerTtlSeconds,
     serverTtlSeconds: config.ca.serverTtlSeconds,
+    keys: issuerKeyStorage(config),
   };
 }
 
@@ -46,12 +50,15 @@ export interface Broker {
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
   const stores = await openStores(config.store, log);
   const { ca: initialCa, created } = await openCertificateAuthority(config, log);
-  let ca = initialCa;
+  const lifecycle = new CaLifecycle(initialCa, {
+    dir: config.ca.dir, parameters: caParameters(config), clock, log, autoRotate: config.ca.autoRotate, checkIntervalMs: config.ca.checkIntervalMs,
+  });
+  const ca = (): CertificateAuthority => lifecycle.current();
   const verifiers = new VerifierRegistry();
   const builtin = await createBuiltinVerifier(config.attestation, clock);
   if (builtin) verifiers.register(builtin);
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
-  const metrics = new PrometheusMetrics(() => ca.issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, notAfter: issuer.certificate.notAfter })));
+  const metrics = new PrometheusMetrics(() => ca().issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, notAfter: issuer.certificate.notAfter })));
   const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
   // Replicas share policies through the store: each one puts in force a version another one stored when notified.
   const stopPolicyRefresh = stores.changes ? policies.follow(stores.changes, log) : () => undefined;
@@ -61,10 +68,12 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     devMode: config.dev,
     leafTtlSeconds: config.ca.leafTtlSeconds,
     nonceTtlSeconds: config.attestation.nonceTtlSeconds,
-    ca: () => ca,
+    ca,
+    caLifecycle: lifecycle,
     verifiers,
     nonces: new NonceSealer(nonceKey),
     stores,
+    crls: new CrlPublisher(ca, stores.revocations, clock, config.ca.crlValiditySeconds),
     attestationPolicy: policies.attestation,
     resourcePolicy: policies.resource,
     policies,
@@ -83,11 +92,12 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     context,
     caCreated: created,
     async reloadCa() {
-      ca = await loadCertificateAuthority(config.ca.dir, caParameters(config), clock());
+      const reloaded = await lifecycle.reload();
       tokenKeys = await loadTokenSigningKeys(config.ca.dir);
-      return ca;
+      return reloaded;
     },
     close: () => {
+      lifecycle.stop();
       stopPolicyRefresh();
       return stores.close();
     },

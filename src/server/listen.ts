@@ -7,10 +7,12 @@ import { answerUnparsableRequest } from './unparsable-request.js';
 
 /**
  * TLS options of the listener (PROTOCOL.md preamble): a client certificate is requested but not required,
- * each route decides; TLS 1.3 by default; ECDHE over X25519 or P-256.
+ * each route decides; TLS 1.3 by default; ECDHE over X25519 or P-256. The same options serve `setSecureContext`
+ * when the CA changes, so the minimum version is part of them.
  */
-export function tlsOptions(ca: CertificateAuthority) {
+export function tlsOptions(ca: CertificateAuthority, minVersion: Config['server']['tlsMinVersion']) {
   return {
+    minVersion,
     key: ca.server.keyPem,
     cert: ca.server.certificatePem,
     ca: ca.bundlePem,
@@ -21,7 +23,7 @@ export function tlsOptions(ca: CertificateAuthority) {
 }
 
 export async function listen(app: Koa, config: Config, ca: CertificateAuthority): Promise<{ server: Server; address: AddressInfo }> {
-  const server = createServer({ ...tlsOptions(ca), minVersion: config.server.tlsMinVersion }, app.callback());
+  const server = createServer(tlsOptions(ca, config.server.tlsMinVersion), app.callback());
   server.keepAliveTimeout = 65_000;
   server.on('clientError', answerUnparsableRequest);
   await new Promise<void>((resolve, reject) => {

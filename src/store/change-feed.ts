@@ -18,6 +18,8 @@ export interface ChangeFeed {
 export const RESOURCE_TOPIC = 'resource';
 /** Key: the policy kind that got a new version. */
 export const POLICY_TOPIC = 'policy';
+/** Key: the serial of a newly revoked certificate. */
+export const REVOCATION_TOPIC = 'revocation';
 
 /** Subscribers by topic, for a feed implementation to dispatch to. */
 export class ChangeSubscribers implements ChangeFeed {

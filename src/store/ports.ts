@@ -4,6 +4,8 @@ import type { ChangeFeed } from './change-feed.js';
 
 export type { AuditRecord };
 
+import type { RevocationReason } from '../domain/revocation.js';
+
 export interface ResourceMeta {
   /** `repository/type/tag` */
   path: string;
@@ -37,6 +39,53 @@ export interface NonceLedger {
   consume(nonceId: string, expiresAt: Date): Promise<boolean>;
   /** True when the nonce id was already consumed (a cheap early check; `consume` still decides). */
   isUsed(nonceId: string): Promise<boolean>;
+}
+
+/** One certificate issued from the attest path. Serials are lowercase hex without leading zeros; times RFC 3339. */
+export interface IssuedCertificateRecord {
+  serial: string;
+  spiffe_id: string;
+  /** The issuing CA's id (`ca/issuers/<id>`). */
+  issuer_id: string;
+  not_before: string;
+  not_after: string;
+  tee: string;
+  verifier: string;
+}
+
+export interface CertificateLog {
+  /**
+   * Records an issued certificate; durable before it resolves, because a certificate that is not in the log
+   * cannot be revoked by serial. Recording a serial that is already there keeps the first record.
+   */
+  record(certificate: IssuedCertificateRecord): Promise<void>;
+  get(serial: string): Promise<IssuedCertificateRecord | undefined>;
+  /** Newest first (by `not_before`), at most `limit`; only `issuerId`'s certificates when given. */
+  list(query: { issuerId?: string; limit: number }): Promise<IssuedCertificateRecord[]>;
+}
+
+export interface RevocationRecord {
+  serial: string;
+  issuer_id: string;
+  /** RFC 3339 */
+  revoked_at: string;
+  reason: RevocationReason;
+  /** Who revoked it, e.g. the admin's name. */
+  revoked_by: string;
+  /** The revoked certificate's notAfter (RFC 3339): CRLs list the entry until then (RFC 5280 section 3.3). */
+  not_after: string;
+}
+
+export interface RevocationList {
+  /**
+   * Revokes a serial; durable before it resolves. A serial that is already revoked stays as it was: the first
+   * record is returned with `created: false` (revocation is idempotent).
+   */
+  revoke(revocation: RevocationRecord): Promise<{ created: boolean; revocation: RevocationRecord }>;
+  /** Asked on every authenticated request, so adapters answer it cheaply; never cached by callers. */
+  isRevoked(serial: string): Promise<boolean>;
+  /** Oldest first; only `issuerId`'s revocations when given (one CRL per issuer). */
+  list(issuerId?: string): Promise<RevocationRecord[]>;
 }
 
 /**
@@ -101,6 +150,8 @@ export interface CoreStores {
 export interface Stores extends CoreStores {
   policies: PolicyStore;
   audit: AuditLog;
+  revocations: RevocationList;
+  certificates: CertificateLog;
   /** Changes made by other processes sharing the store (PostgreSQL); absent where one process owns it. */
   changes?: ChangeFeed;
 }

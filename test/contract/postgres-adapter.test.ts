@@ -3,6 +3,7 @@ import { silentLogger } from '../../src/domain/logger.js';
 import { openPgStores } from '../../src/store/postgres/pg-stores.js';
 import { useTestDatabase } from '../helpers/pg-test-database.js';
 import { policyAuditContract } from './policy-audit.contract.js';
+import { revocationsContract } from './revocations-certificates.contract.js';
 import { storeContract } from './store-contract.js';
 
 describe('PostgreSQL adapter', () => {
@@ -34,6 +35,18 @@ describe('PostgreSQL adapter', () => {
       async open() {
         const stores = await openStores();
         return { policies: stores.policies, audit: stores.audit, close: () => stores.close() };
+      },
+      sharedByProcesses: true,
+      dispose: async () => undefined,
+    };
+  });
+
+  revocationsContract('postgres', async () => {
+    await emptyTables();
+    return {
+      async open() {
+        const stores = await openStores();
+        return { revocations: stores.revocations, certificates: stores.certificates, close: () => stores.close() };
       },
       sharedByProcesses: true,
       dispose: async () => undefined,

@@ -11,6 +11,7 @@ import { verifyCsr } from '../../pki/csr.js';
 import { recordBestEffort, recordRequired } from '../audit-trail.js';
 import type { BrokerContext } from '../broker-context.js';
 import { requireObject, requireString } from '../json-fields.js';
+import { logIssuedCertificate } from './certificates.js';
 
 export interface AttestResponse {
   certificate: string;
@@ -112,6 +113,10 @@ async function attestChecked(context: BrokerContext, body: unknown, attempt: Att
   const ca = context.ca();
   const issued = issueClientCertificate(ca.active, {
     spki: csr.spki, trustDomain: context.trustDomain, tee: sealed.tee, id, claims, ttlSeconds: context.leafTtlSeconds, now,
+  });
+  await logIssuedCertificate(context, {
+    serial: issued.serial, spiffe_id: issued.spiffeId, issuer_id: ca.active.id, not_before: issued.notBefore.toISOString(),
+    not_after: issued.notAfter.toISOString(), tee: sealed.tee, verifier: verifier.name,
   });
   context.log.info('certificate issued', { serial: issued.serial, spiffe_id: issued.spiffeId, tee: sealed.tee, verifier: verifier.name, issuer: ca.active.id });
   await Promise.all([

@@ -4,9 +4,11 @@ import { CachedResourceStore, type ResourceCacheOptions } from '../cached-resour
 import { ChangeSubscribers } from '../change-feed.js';
 import type { Stores } from '../ports.js';
 import { FsAuditLog } from './fs-audit-log.js';
+import { FsCertificateLog } from './fs-certificate-log.js';
 import { FsNonceLedger } from './fs-nonce-ledger.js';
 import { FsPolicyStore } from './fs-policy-store.js';
 import { FsResourceStore } from './fs-resource-store.js';
+import { FsRevocationList } from './fs-revocation-list.js';
 import { FsV0SessionStore } from './fs-v0-sessions.js';
 
 async function isWritableDirectory(dir: string): Promise<boolean> {
@@ -33,16 +35,19 @@ export async function openFsPolicyAndAudit(dataDir: string): Promise<{ policies:
 export async function openFsStores(dataDir: string, cache: ResourceCacheOptions = { maxAgeMs: 0, staleIfErrorMs: 0 }): Promise<Stores> {
   const { policies, audit } = await openFsPolicyAndAudit(dataDir);
   const nonces = await FsNonceLedger.open(dataDir);
+  const revocations = await FsRevocationList.open(dataDir);
+  const certificates = await FsCertificateLog.open(dataDir);
   return {
     resources: new CachedResourceStore(new FsResourceStore(dataDir), new ChangeSubscribers(), cache),
     nonces,
     policies,
     audit,
+    revocations,
+    certificates,
     v0Sessions: await FsV0SessionStore.open(dataDir),
     ready: () => isWritableDirectory(dataDir),
     close: async () => {
-      await nonces.close();
-      await audit.close();
+      await Promise.all([nonces.close(), audit.close(), revocations.close(), certificates.close()]);
     },
   };
 }

@@ -4,10 +4,12 @@ import { CachedResourceStore } from '../cached-resource-store.js';
 import type { Stores } from '../ports.js';
 import { runMigrations } from './migrations.js';
 import { PgAuditLog } from './pg-audit-log.js';
+import { PgCertificateLog } from './pg-certificate-log.js';
 import { PgChangeFeed } from './pg-change-feed.js';
 import { PgNonceLedger } from './pg-nonce-ledger.js';
 import { PgPolicyStore } from './pg-policy-store.js';
 import { PgResourceStore } from './pg-resource-store.js';
+import { PgRevocationList } from './pg-revocation-list.js';
 import { PgV0SessionStore } from './pg-v0-sessions.js';
 import { StoreHealth } from './store-health.js';
 
@@ -60,6 +62,7 @@ export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
   const nonces = new PgNonceLedger(pool, health);
   const v0Sessions = new PgV0SessionStore(pool, health);
   const audit = new PgAuditLog(pool, health);
+  const revocations = await PgRevocationList.open(pool, health, feed);
   let closing: Promise<void> | undefined;
   return {
     resources,
@@ -67,6 +70,8 @@ export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
     v0Sessions,
     policies: new PgPolicyStore(pool, health),
     audit,
+    revocations,
+    certificates: new PgCertificateLog(pool, health),
     changes: feed,
     ready: () => health.guard('readiness check', () => pool.query('SELECT 1')).then(() => true, () => false),
     close() {
@@ -74,6 +79,7 @@ export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
         nonces.close();
         v0Sessions.close();
         resources.close();
+        revocations.close();
         await audit.close();
         await feed.close();
         await pool.end();

@@ -5,15 +5,19 @@ import { VerifierRegistry } from '../../../src/attestation/registry.js';
 import { sampleVerifier } from '../../../src/attestation/verifiers/sample.js';
 import { silentLogger } from '../../../src/domain/logger.js';
 import { initCertificateAuthority, type CertificateAuthority } from '../../../src/pki/ca-home.js';
+import { CaLifecycle } from '../../../src/pki/ca-lifecycle.js';
 import { createCsr } from '../../../src/pki/create-csr.js';
 import { noMetrics } from '../../../src/domain/metrics.js';
 import { loadDefaultPolicies } from '../../../src/policy/default-policies.js';
 import { PolicyService } from '../../../src/policy/policy-service.js';
 import type { BrokerContext } from '../../../src/protocol/broker-context.js';
+import { CrlPublisher } from '../../../src/protocol/crl-publisher.js';
 import { NonceSealer } from '../../../src/protocol/sealed-nonce.js';
 import { createChallenge } from '../../../src/protocol/v1/challenge.js';
 import { openFsStores } from '../../../src/store/fs/fs-stores.js';
 import { ecKey, makeTempDir, removeDir, TRUST_DOMAIN } from '../pki/helpers.js';
+
+const CA_PARAMETERS = { trustDomain: TRUST_DOMAIN, rootTtlSeconds: 3650 * 86400, issuerTtlSeconds: 90 * 86400, serverTtlSeconds: 30 * 86400 };
 
 export interface Broker {
   context: BrokerContext;
@@ -31,9 +35,7 @@ export function wholeSecondNow(): Date {
 export async function makeBroker(options: { sampleEnabled?: boolean; registry?: VerifierRegistry; leafTtlSeconds?: number } = {}): Promise<Broker> {
   const dir = await makeTempDir('broker');
   let now = wholeSecondNow();
-  const ca = await initCertificateAuthority(join(dir, 'ca'), {
-    trustDomain: TRUST_DOMAIN, rootTtlSeconds: 3650 * 86400, issuerTtlSeconds: 90 * 86400, serverTtlSeconds: 30 * 86400,
-  }, new Date(now.getTime() - 3600_000));
+  const ca = await initCertificateAuthority(join(dir, 'ca'), CA_PARAMETERS, new Date(now.getTime() - 3600_000));
   const stores = await openFsStores(join(dir, 'data'));
   const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: true, sampleEnabled: options.sampleEnabled ?? true }, noMetrics, now);
   const context: BrokerContext = {
@@ -42,9 +44,13 @@ export async function makeBroker(options: { sampleEnabled?: boolean; registry?: 
     leafTtlSeconds: options.leafTtlSeconds ?? 600,
     nonceTtlSeconds: 300,
     ca: () => ca,
+    caLifecycle: new CaLifecycle(ca, {
+      dir: join(dir, 'ca'), parameters: CA_PARAMETERS, clock: () => now, log: silentLogger, autoRotate: false, checkIntervalMs: 60_000,
+    }),
     verifiers: options.registry ?? new VerifierRegistry().register(sampleVerifier()),
     nonces: new NonceSealer(randomBytes(32)),
     stores,
+    crls: new CrlPublisher(() => ca, stores.revocations, () => now, 86400),
     attestationPolicy: policies.attestation,
     resourcePolicy: policies.resource,
     policies,

@@ -38,7 +38,7 @@ describe('v0: trustee protocol 0.4.0', function () {
     broker = await makeBroker();
     keys = await loadTokenSigningKeys(join(broker.dir, 'ca'));
     broker.context.v0 = v0;
-    server = createServer(tlsOptions(broker.ca), createApp(broker.context, { maxBodyBytes: 1024 * 1024 }).callback());
+    server = createServer(tlsOptions(broker.ca, 'TLSv1.3'), createApp(broker.context, { maxBodyBytes: 1024 * 1024 }).callback());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     target = { port: (server.address() as AddressInfo).port, bundlePem: broker.ca.bundlePem };
     await broker.context.stores.resources.put('default/key/db', secret);
