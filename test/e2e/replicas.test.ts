@@ -132,6 +132,25 @@ describe('several replicas on one PostgreSQL', function () {
     await eventually(async () => (await getResource(three, path, credential)).status === 200);
   });
 
+  it('a certificate issued on replica 2 and revoked on replica 1 is refused on replica 3; others go on', async () => {
+    const [one, , three] = replicas as [BrokerProcess, BrokerProcess, BrokerProcess];
+    const path = randomResourcePath();
+    expect((await putResource(one, path, 'revocable')).status).to.equal(201);
+    const [revoked, kept] = [await attestNew(two()), await attestNew(two())];
+    expect((await getResource(three, path, revoked.credential)).status).to.equal(200);
+
+    const reply = await send(one, {
+      method: 'POST', path: `/kbs/v1/admin/certificates/${revoked.response.serial}/revoke`, credential: admin,
+      body: JSON.stringify({ reason: 'keyCompromise' }), headers: { 'content-type': 'application/json' },
+    });
+    expect(reply.status, reply.text()).to.equal(200);
+    expect(reply.json()).to.deep.include({ serial: revoked.response.serial, newly_revoked: true });
+    // The documented bound is 1 s (a notification on the change feed); the poll only keeps a failure from hanging.
+    await eventually(async () => (await getResource(three, path, revoked.credential)).status === 401);
+    expectProblem(await getResource(three, path, revoked.credential), 401, 'certificate-revoked');
+    expect((await getResource(three, path, kept.credential)).status).to.equal(200);
+  });
+
   it('answers 503 unavailable while the database is away, releases nothing it cannot audit (cached or not), and recovers by itself', async () => {
     const [one, , three] = replicas as [BrokerProcess, BrokerProcess, BrokerProcess];
     const path = randomResourcePath();
