@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sampleAttester } from '../client/attesters.js';
-import { generateV0Key, v0Attest, v0Auth, v0GetResource, type V0KeyType } from '../client/v0/trustee-client.js';
+import { generateV0Key, v0Attest, v0Auth, v0GetResource, v0TokenSummary, type V0KeyType } from '../client/v0/trustee-client.js';
 import { writeFileAtomic } from '../store/fs/atomic-write.js';
 import { CliError, usageError } from './cli-error.js';
 import { tlsFromFiles } from './credential-files.js';
@@ -32,7 +32,7 @@ export async function attestV0Command(args: V0AttestArgs): Promise<number> {
   await mkdir(args.out, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(args.out, KEY_FILE), attestation.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
   await writeFileAtomic(join(args.out, TOKEN_FILE), `${attestation.token}\n`, 0o600);
-  const claims = JSON.parse(Buffer.from(attestation.token.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string; exp: number };
+  const claims = v0TokenSummary(attestation.token);
   const summary = { sub: claims.sub, expires_at: new Date(claims.exp * 1000).toISOString(), dir: args.out };
   process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `wrote ${join(args.out, TOKEN_FILE)} and ${KEY_FILE} for ${summary.sub} (expires ${summary.expires_at})\n`);
   return 0;

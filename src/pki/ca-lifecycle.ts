@@ -32,6 +32,7 @@ function describe(ca: CertificateAuthority): string {
 export class CaLifecycle {
   private ca: CertificateAuthority;
   private readonly tlsListeners: ((ca: CertificateAuthority) => void)[] = [];
+  private readonly changeListeners: ((previous: CertificateAuthority, loaded: CertificateAuthority) => Promise<void>)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
@@ -46,6 +47,11 @@ export class CaLifecycle {
   /** Called with the new CA whenever the server certificate or the trust bundle changed. */
   onTlsChange(listener: (ca: CertificateAuthority) => void): void {
     this.tlsListeners.push(listener);
+  }
+
+  /** Called after a reload that changed anything: issuer states, the server certificate or the bundle. */
+  onChange(listener: (previous: CertificateAuthority, loaded: CertificateAuthority) => Promise<void>): void {
+    this.changeListeners.push(listener);
   }
 
   status(): ReturnType<typeof statusDocument> {
@@ -65,6 +71,11 @@ export class CaLifecycle {
     this.ca = loaded;
     if (describe(previous) !== describe(loaded)) {
       this.options.log.info('CA reloaded', { active_issuer: loaded.active.id, issuers: loaded.issuers.length });
+      for (const listener of this.changeListeners) {
+        await listener(previous, loaded).catch((error: unknown) => {
+          this.options.log.error('CA change listener failed', { error: error instanceof Error ? error.message : String(error) });
+        });
+      }
     }
     if (tlsMaterial(previous) !== tlsMaterial(loaded)) for (const listener of this.tlsListeners) listener(loaded);
     return loaded;

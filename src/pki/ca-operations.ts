@@ -8,6 +8,7 @@ import {
   activeIssuer, dueRotationStep, nextState, preparedIssuer, TransitionRefused, UnknownIssuer, type IssuerAction, type IssuerState, type RotationStep,
 } from './issuer-states.js';
 import { pemToDer } from './pem.js';
+import { rotateTokenSigningKey, tokenSigningKeyExists } from './token-signing-key.js';
 
 /**
  * The lifecycle steps applied to a CA home on disk, each under the CA lock. Used alike by the CLI, the admin API
@@ -91,6 +92,8 @@ async function activate(dir: string, issuers: IssuerRecord[], successor: IssuerR
   const predecessor = activeIssuer(issuers);
   await writeIssuerState(dir, successor.id, 'active', now);
   if (predecessor) await writeIssuerState(dir, predecessor.id, 'retired', now);
+  // The v0 token key rotates with the CA; the previous key stays published, so tokens in flight stay valid.
+  if (await tokenSigningKeyExists(dir)) await rotateTokenSigningKey(dir);
   return { id: successor.id, from: successor.state, to: 'active', changed: true, ...(predecessor ? { retired: predecessor.id } : {}) };
 }
 

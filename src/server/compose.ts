@@ -17,6 +17,7 @@ import { loadIdentityProviders } from './identity-providers.js';
 import { openStores } from '../store/open-stores.js';
 import { issuerKeyStorage } from './issuer-key-storage.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
+import { recordCaEvent } from '../protocol/audit-trail.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
 export function caParameters(config: Config): CaParameters {
@@ -44,6 +45,15 @@ export interface Broker {
   /** Re-reads the CA home (after `keybroker ca ...` changed it). */
   reloadCa(): Promise<CertificateAuthority>;
   close(): Promise<void>;
+}
+
+/** One audit record per issuer that appeared or changed state, whoever made the change (server, CLI, script). */
+async function recordIssuerChanges(context: BrokerContext, previous: CertificateAuthority, loaded: CertificateAuthority): Promise<void> {
+  const before = new Map(previous.issuers.map((issuer) => [issuer.id, issuer.state]));
+  for (const issuer of loaded.issuers) {
+    const from = before.get(issuer.id);
+    if (from !== issuer.state) await recordCaEvent(context, `issuer.${issuer.state}`, issuer.id, from ? { from } : undefined);
+  }
 }
 
 /** The composition root: picks adapters from the config and wires the broker. */
@@ -88,6 +98,10 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
       tokenKeys: () => tokenKeys,
     },
   };
+  lifecycle.onChange(async (previous, loaded) => {
+    tokenKeys = await loadTokenSigningKeys(config.ca.dir);
+    await recordIssuerChanges(context, previous, loaded);
+  });
   return {
     context,
     caCreated: created,

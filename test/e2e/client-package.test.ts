@@ -42,12 +42,19 @@ describe('e2e: the keybroker/client package export', function () {
   it('resolves with types: a correct use compiles, a wrong one does not', async function () {
     this.timeout(60_000);
     writeFileSync(join(project, 'good.ts'), [
-      "import { attest, type AttestOptions, type Session, type Attester } from 'keybroker/client';",
+      "import { attest, type AttestOptions, type Session, type Attester, type V0AttestOptions, type V0Session } from 'keybroker/client';",
       "const options: AttestOptions = { url: 'https://kbs.example:8080', tee: 'sample', ca: '', keyType: 'ed25519', renew: { at: 0.5 } };",
       'const start: (options: AttestOptions) => Promise<Session> = attest;',
       'const fetchOne = async (session: Session): Promise<Uint8Array> => session.getResource(\'a/b/c\');',
       'const mine: Attester = async (reportData) => ({ report_data: Buffer.from(reportData).toString(\'base64\') });',
-      'export { options, start, fetchOne, mine };',
+      "const v0Options: V0AttestOptions = { url: 'https://kbs.example:8080', tee: 'tdx', ca: '', protocol: 'v0', keyType: 'rsa-3072', attester: 'tsm' };",
+      'const startV0: (options: V0AttestOptions) => Promise<V0Session> = attest;',
+      'const fetchV0 = async (session: V0Session): Promise<[Uint8Array, string, Date]> => [await session.getResource(\'a/b/c\'), session.token, session.expiresAt];',
+      'const either = async (options: AttestOptions | V0AttestOptions): Promise<string> => {',
+      '  const session = await attest(options);',
+      '  return session.protocol === \'v1\' ? session.certificate : session.token;',
+      '};',
+      'export { options, start, fetchOne, mine, v0Options, startV0, fetchV0, either };',
     ].join('\n'));
     const good = await typecheck(project, 'good.ts');
     expect(good.code, describeResult(good)).to.equal(0);
@@ -58,6 +65,25 @@ describe('e2e: the keybroker/client package export', function () {
     const output = bad.stdout.toString('utf8');
     expect(output).to.match(/bad\.ts\(2,\d+\): error TS\d+/);
     expect(output).to.match(/'ca'|"rsa-1024"/);
+  });
+
+  it('v0 sessions have no certificate transports, and v1-only options do not type-check with protocol "v0"', async function () {
+    this.timeout(60_000);
+    const v0 = "{ url: 'https://kbs.example', tee: 'sample', ca: '', protocol: 'v0' as const }";
+    writeFileSync(join(project, 'bad-v0.ts'), [
+      "import { attest } from 'keybroker/client';",
+      `export const agent = attest(${v0}).then((session) => session.agent);`,
+      `export const certificate = attest(${v0}).then((session) => session.certificate);`,
+      `export const edwards = attest({ ...${v0}, keyType: 'ed25519' });`,
+      `export const verifier = attest({ ...${v0}, verifier: 'builtin' });`,
+      '',
+    ].join('\n'));
+    const bad = await typecheck(project, 'bad-v0.ts');
+    expect(bad.code).not.to.equal(0);
+    const output = bad.stdout.toString('utf8');
+    for (const line of [2, 3, 4, 5]) expect(output, output).to.match(new RegExp(`bad-v0\\.ts\\(${line},\\d+\\): error TS\\d+`));
+    expect(output).to.match(/'agent' does not exist on type 'V0Session'/);
+    expect(output).to.match(/'certificate' does not exist on type 'V0Session'/);
   });
 
   it('keeps the keybroker command working from the installed package', async function () {
@@ -74,8 +100,11 @@ describe('e2e: the keybroker/client package export', function () {
     expect(files.some((file) => file.startsWith('dist/test/')), 'no tests in the package').to.equal(false);
   });
 
-  it('the README shows the example workload exactly as it is in examples/', function () {
-    const example = readFileSync(join(REPO_ROOT, 'examples', 'fetch-secret.mjs'), 'utf8');
-    expect(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')).to.include(`\`\`\`js\n${example}\`\`\`\n`);
+  it('the README shows the example workloads exactly as they are in examples/', function () {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const file of ['fetch-secret.mjs', 'fetch-secret-v0.mjs']) {
+      const example = readFileSync(join(REPO_ROOT, 'examples', file), 'utf8');
+      expect(readme, file).to.include(`\`\`\`js\n${example}\`\`\`\n`);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { exportJWK, flattenedDecrypt, type FlattenedJWE, type JWK } from 'jose';
+import { decodeJwt, exportJWK, flattenedDecrypt, type FlattenedJWE, type JWK } from 'jose';
 import { v0BindingDigest, v0ReportData, type V0HashAlgorithm } from '../../attestation/binding.js';
 import type { Attester } from '../attesters.js';
 import { httpsRequestBuffer, KbsClientError, type HttpsResponse, type TlsIdentity } from '../https-request.js';
@@ -10,7 +10,7 @@ import { httpsRequestBuffer, KbsClientError, type HttpsResponse, type TlsIdentit
  */
 export type V0KeyType = 'ec-p256' | 'ec-p384' | 'rsa-3072';
 
-export interface V0Session {
+export interface V0AuthSession {
   base: string;
   tls: TlsIdentity;
   /** `kbs-session-id=<value>`, as sent back in the Cookie header. */
@@ -35,7 +35,7 @@ async function postV0(url: string, body: unknown, tls: TlsIdentity, cookie?: str
   return response;
 }
 
-export async function v0Auth(url: string, tee: string, tls: TlsIdentity = {}, extraParams: unknown = ''): Promise<V0Session> {
+export async function v0Auth(url: string, tee: string, tls: TlsIdentity = {}, extraParams: unknown = ''): Promise<V0AuthSession> {
   const base = url.replace(/\/+$/, '');
   const response = await postV0(`${base}/kbs/v0/auth`, { version: '0.4.0', tee, 'extra-params': extraParams }, tls);
   const setCookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
@@ -58,8 +58,27 @@ export async function teePubkeyJwk(privateKey: KeyObject): Promise<JWK> {
   return { ...jwk, alg: jwk.kty === 'RSA' ? 'RSA-OAEP-256' : 'ECDH-ES+A256KW' };
 }
 
+/** The claims of keybroker's v0 token a client relies on; read without verification (the token came over TLS from the broker). */
+export interface V0TokenSummary {
+  sub: string;
+  jti: string;
+  exp: number;
+  /** What the broker's verifier and policies saw; absent in tokens of other brokers. */
+  kbsClaims: Record<string, unknown>;
+}
+
+export function v0TokenSummary(token: string): V0TokenSummary {
+  const claims = decodeJwt(token);
+  if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw new Error('the attestation token has no sub or exp claim');
+  const kbsClaims = claims['kbs-claims'];
+  return {
+    sub: claims.sub, exp: claims.exp, jti: claims.jti ?? '',
+    kbsClaims: typeof kbsClaims === 'object' && kbsClaims !== null ? (kbsClaims as Record<string, unknown>) : {},
+  };
+}
+
 /** Binds the session nonce and the TEE key into the evidence and asks /attest for a token. */
-export async function v0Attest(session: V0Session, attester: Attester, privateKey: KeyObject = generateV0Key()): Promise<V0Attestation> {
+export async function v0Attest(session: V0AuthSession, attester: Attester, privateKey: KeyObject = generateV0Key()): Promise<V0Attestation> {
   const teePubkey = await teePubkeyJwk(privateKey);
   const digest = v0BindingDigest({ teePubkey, nonce: session.nonce, additionalEvidence: '' }, session.hashAlgorithm);
   const evidence = await attester(v0ReportData(digest));

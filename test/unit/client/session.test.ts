@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AttestedCredential } from '../../../src/client/attest.js';
 import { renewalSettings } from '../../../src/client/renewal-schedule.js';
-import { RenewalError, Session, type Renewal, type RenewalFailure } from '../../../src/client/session.js';
+import { RenewalError, type Renewal, type RenewalFailure } from '../../../src/client/renewing-session.js';
+import { Session } from '../../../src/client/session.js';
 import { rejection } from '../../helpers/rejection.js';
 import { makeRoot } from '../pki/helpers.js';
 

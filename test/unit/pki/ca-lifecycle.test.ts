@@ -7,6 +7,7 @@ import { initCertificateAuthority, type CaParameters, type CertificateAuthority 
 import { CaLifecycle } from '../../../src/pki/ca-lifecycle.js';
 import { markIssuer, prepareIssuer } from '../../../src/pki/ca-operations.js';
 import { pemBlocks } from '../../../src/pki/pem.js';
+import { loadTokenSigningKeys } from '../../../src/pki/token-signing-key.js';
 import { makeTempDir, removeDir, TRUST_DOMAIN } from './helpers.js';
 
 const HOUR = 3600;
@@ -111,4 +112,27 @@ describe('pki/ca-lifecycle', function () {
     expect(String(error)).to.match(/cannot revoke issuer .* \(active\)/);
     expect(lifecycle.current().active.id).to.equal(prepared.id);
   });
+
+  it('tells change listeners of every reload that changed issuer states, and rotates the v0 token key on activation', async () => {
+    const changes: Array<{ before: string[]; after: string[] }> = [];
+    const statesOf = (ca: CertificateAuthority): string[] => ca.issuers.map((issuer) => `${issuer.id}:${issuer.state}`).sort();
+    lifecycle.onChange(async (previous, loaded) => { changes.push({ before: statesOf(previous), after: statesOf(loaded) }); });
+    const keyBefore = (await loadTokenSigningKeys(dir)).current.kid;
+
+    await lifecycle.reload();
+    expect(changes).to.have.length(0);
+    const prepared = await lifecycle.prepare();
+    expect(changes).to.have.length(1);
+    expect(changes[0]!.after).to.include(`${prepared.id}:prepared`);
+    expect((await loadTokenSigningKeys(dir)).current.kid).to.equal(keyBefore);
+
+    const first = lifecycle.current().active.id;
+    await lifecycle.activate();
+    expect(changes).to.have.length(2);
+    expect(changes[1]!.after).to.include.members([`${prepared.id}:active`, `${first}:retired`]);
+    const rotated = await loadTokenSigningKeys(dir);
+    expect(rotated.current.kid).to.not.equal(keyBefore);
+    expect(rotated.jwks.keys.map((key) => key.kid)).to.include.members([keyBefore, rotated.current.kid]);
+  });
 });
+
