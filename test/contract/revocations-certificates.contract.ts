@@ -16,14 +16,16 @@ export interface RevocationsBacking {
   dispose(): Promise<void>;
 }
 
-function issued(serial: string, issuerId = 'issuer-a'): IssuedCertificateRecord {
+/** A certificate log record for `serial` (fixed times, sample TEE). */
+export function issued(serial: string, issuerId = 'issuer-a'): IssuedCertificateRecord {
   return {
     serial, spiffe_id: `spiffe://keybroker.test/tee/sample/${serial}`, issuer_id: issuerId,
     not_before: '2026-03-01T11:59:00.000Z', not_after: '2026-03-01T12:10:00.000Z', tee: 'sample', verifier: 'builtin',
   };
 }
 
-function revocation(serial: string, issuerId = 'issuer-a', reason: RevocationRecord['reason'] = 'keyCompromise'): RevocationRecord {
+/** A revocation of `serial` by `ops`. */
+export function revocation(serial: string, issuerId = 'issuer-a', reason: RevocationRecord['reason'] = 'keyCompromise'): RevocationRecord {
   return { serial, issuer_id: issuerId, revoked_at: '2026-03-01T12:01:00Z', reason, revoked_by: 'ops', not_after: '2026-03-01T12:10:00Z' };
 }
 

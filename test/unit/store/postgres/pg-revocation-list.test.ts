@@ -3,20 +3,16 @@ import pg from 'pg';
 import { KbsError } from '../../../../src/domain/errors.js';
 import { silentLogger } from '../../../../src/domain/logger.js';
 import { ChangeSubscribers } from '../../../../src/store/change-feed.js';
-import type { RevocationRecord } from '../../../../src/store/ports.js';
 import { runMigrations } from '../../../../src/store/postgres/migrations.js';
 import { PgRevocationList } from '../../../../src/store/postgres/pg-revocation-list.js';
 import { StoreHealth } from '../../../../src/store/postgres/store-health.js';
+import { revocation } from '../../../contract/revocations-certificates.contract.js';
 import { eventually } from '../../../helpers/eventually.js';
 import { useTestDatabase } from '../../../helpers/pg-test-database.js';
 
 /** A change feed the test drives by hand, with a switch for whether notifications are arriving. */
 class HandFeed extends ChangeSubscribers {
   listening = true;
-}
-
-function revocation(serial: string): RevocationRecord {
-  return { serial, issuer_id: 'issuer-a', revoked_at: '2026-03-01T12:01:00Z', reason: 'keyCompromise', revoked_by: 'ops', not_after: '2026-03-01T12:10:00Z' };
 }
 
 describe('store/postgres PgRevocationList: revoked serials in memory, kept current by the change feed', () => {
