@@ -1,4 +1,4 @@
-/** Store ports: what the broker needs from persistence. Adapters live in store/fs (embedded) and later store/postgres. */
+/** Store ports: what the broker needs from persistence. Adapters live in store/fs (embedded) and store/postgres (shared by replicas). */
 import type { AuditRecord } from '../domain/audit-chain.js';
 import type { ChangeFeed } from './change-feed.js';
 

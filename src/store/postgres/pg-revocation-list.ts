@@ -5,8 +5,8 @@ import type { StoreHealth } from './store-health.js';
 
 const COLUMNS = 'serial, issuer_id, revoked_at, reason, revoked_by, not_after';
 
-/** Whether this replica's copy of the revoked serials can answer alone. */
-export interface RevocationFeedState {
+/** The change feed, and whether it is connected: only then can this replica's copy of the revoked serials answer alone. */
+export interface RevocationFeed extends ChangeFeed {
   /** True while change notifications arrive (PgChangeFeed.listening). */
   readonly listening: boolean;
 }
@@ -27,18 +27,17 @@ export class PgRevocationList implements RevocationList {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly health: StoreHealth,
-    private readonly feed: RevocationFeedState,
-    changes: ChangeFeed,
+    private readonly feed: RevocationFeed,
   ) {
     // Subscribed before the first load, so a revocation made meanwhile is not missed.
-    this.unsubscribe = changes.subscribe(REVOCATION_TOPIC, {
+    this.unsubscribe = feed.subscribe(REVOCATION_TOPIC, {
       changed: (serial) => void this.revoked.add(serial),
       resync: () => void this.reload().catch(() => undefined),
     });
   }
 
-  static async open(pool: pg.Pool, health: StoreHealth, feed: RevocationFeedState & ChangeFeed): Promise<PgRevocationList> {
-    const list = new PgRevocationList(pool, health, feed, feed);
+  static async open(pool: pg.Pool, health: StoreHealth, feed: RevocationFeed): Promise<PgRevocationList> {
+    const list = new PgRevocationList(pool, health, feed);
     await list.reload().catch(() => undefined);
     return list;
   }

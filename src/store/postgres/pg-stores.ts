@@ -37,7 +37,8 @@ function connectionConfig(url: string): pg.ClientConfig {
 
 /**
  * The shared store for several replicas: runs the migrations (under an advisory lock), then opens the pool, the
- * change feed and the per-replica resource cache; every port is kept in the database. Throws one clear line when the database cannot be reached.
+ * change feed and the per-replica resource cache; every port is kept in the database. Throws one clear line when the
+ * database cannot be reached.
  */
 export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
   const database = describeDatabase(options.url);
