@@ -32,7 +32,8 @@ describe('e2e: keybroker evidence verify', function () {
   let home: string;
 
   before(() => { home = makeTempDir(); });
-  after(() => removeTempDir(home));
+  // The suite may be skipped (no shared vectors) before `before` ran.
+  after(() => { if (home) removeTempDir(home); });
 
   it('verifies the raw v2 Milan report with --certs FILE FILE (DER VCEK, PEM bundle) and prints the manifest\'s measurement and report_data', async () => {
     const claims = json(await runCli(home, ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--certs', snp('test-vcek.der'), snp('milan_ask_ark_asvk.pem'), ...AT, '--json']));
