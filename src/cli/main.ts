@@ -29,7 +29,7 @@ const USAGE = `usage: keybroker <command>
   cert show FILE                                      print a certificate with its attestation claims decoded
   admin get-policy --url URL --admin DIR [--cacert FILE] [--version N] attestation|resource
   admin set-policy --url URL --admin DIR [--cacert FILE] [--file F] attestation|resource  (JSON, or CEL for attestation)
-  audit verify [--from N] [--file F] [--json]          check the audit log's hash chain; exit 1 at the first broken record
+  audit verify [--from N] [--file F | --database URL] [--json]  check the audit log's hash chain; exit 1 at the first broken record
   evidence verify --tee snp|tdx --evidence FILE [--certs FILE ...] [--collateral DIR] [--at RFC3339]
                   [--report-data HEX | --nonce N --spki FILE] [--json] [--config FILE]   verify evidence offline
 `;

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { KbsError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { BrokerMetrics } from '../domain/metrics.js';
+import { POLICY_TOPIC, type ChangeFeed } from '../store/change-feed.js';
 import type { PolicyStore, PolicyVersion } from '../store/ports.js';
 import { compileAttestationPolicy } from './attestation-policy.js';
 import type { BrokerFacts } from './cel-expression.js';
@@ -83,7 +84,7 @@ export class PolicyService {
 
   /**
    * Puts the newest stored version in force when another process stored it (replicas sharing a store call this
-   * when notified of a change, or periodically). A stored version that does not compile is reported, not used.
+   * when notified of a change). A stored version that does not compile is reported, not used.
    */
   refresh(kind: PolicyKind): Promise<void> {
     const result = this.setting.then(async () => {
@@ -94,15 +95,37 @@ export class PolicyService {
     return result;
   }
 
-  /** Calls `refresh` for every kind every `intervalMs` (replicas sharing a store); returns the function that stops it. */
-  watch(intervalMs: number, log: Logger): () => void {
-    const timer = setInterval(() => {
-      for (const kind of POLICY_KINDS) {
-        this.refresh(kind).catch((error: unknown) => log.error('policy refresh failed; keeping the policy in force', { kind, error: error instanceof Error ? error.message : String(error) }));
-      }
-    }, intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
+  /**
+   * Follows the policy topic of a shared store's change feed: a kind announced as changed is refreshed at once, and
+   * every kind after the feed reconnected (notifications may have been lost). A refresh that fails (the database is
+   * away) is retried every `retryMs` until it succeeds. Returns the function that stops following.
+   */
+  follow(feed: ChangeFeed, log: Logger, retryMs = 1_000): () => void {
+    const retries = new Map<PolicyKind, NodeJS.Timeout>();
+    let stopped = false;
+    const refreshNow = (kind: PolicyKind): void => {
+      clearTimeout(retries.get(kind));
+      retries.delete(kind);
+      this.refresh(kind).catch((error: unknown) => {
+        log.error('policy refresh failed; keeping the policy in force and retrying', { kind, error: error instanceof Error ? error.message : String(error) });
+        if (stopped || retries.has(kind)) return;
+        const timer = setTimeout(() => refreshNow(kind), retryMs);
+        timer.unref();
+        retries.set(kind, timer);
+      });
+    };
+    const unsubscribe = feed.subscribe(POLICY_TOPIC, {
+      changed: (kind) => {
+        const known = POLICY_KINDS.find((candidate) => candidate === kind);
+        if (known) refreshNow(known);
+      },
+      resync: () => POLICY_KINDS.forEach(refreshNow),
+    });
+    return () => {
+      stopped = true;
+      unsubscribe();
+      for (const timer of retries.values()) clearTimeout(timer);
+    };
   }
 
   /** The version in force, or version `version` (404 `not-found` when there is none). */

@@ -7,9 +7,9 @@ import type { AuditLog, AuditRecord } from '../store/ports.js';
  * and SPIFFE ID, claims and policies by SHA-256 digest, resources by path: never a secret, a key or a resource value.
  */
 export type AuditEvent =
-  | { type: 'attestation'; outcome: 'success' | 'failure'; tee: string; verifier: string; reason?: string }
+  | { type: 'attestation'; outcome: 'success' | 'failure'; tee: string; verifier: string; reason?: string; protocol?: 'v0' }
   | { type: 'issuance'; serial: string; spiffe_id: string; tee: string; verifier: string; issuer: string; claims_digest: string; not_after: string; policy_version: number }
-  | { type: 'resource'; outcome: 'released' | 'denied'; serial: string; spiffe_id: string; path: string; rule: string; policy_version: number }
+  | { type: 'resource'; outcome: 'released' | 'denied'; serial: string; spiffe_id: string; path: string; rule: string; policy_version: number; protocol?: 'v0' }
   | { type: 'admin'; admin: string; action: string; target: string; before: unknown; after: unknown }
   | { type: 'ca'; action: string; issuer: string; detail?: Record<string, string | number> };
 

@@ -57,9 +57,6 @@ async function recordIssuerChanges(context: BrokerContext, previous: Certificate
   }
 }
 
-/** How often a replica of a shared store looks for a policy version stored by another replica. */
-const POLICY_REFRESH_MS = 2_000;
-
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
   const stores = await openStores(config.store, log);
@@ -74,8 +71,8 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const nonceKey = await loadOrCreateSecretKey(join(config.store.dataDir, 'keys', 'nonce-seal.key'));
   const metrics = new PrometheusMetrics(() => ca().issuers.map((issuer) => ({ id: issuer.id, state: issuer.state, notAfter: issuer.certificate.notAfter })));
   const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
-  // Replicas share policies through the store: each one picks up a version another one stored.
-  const stopPolicyRefresh = config.store.backend === 'postgres' ? policies.watch(POLICY_REFRESH_MS, log) : () => undefined;
+  // Replicas share policies through the store: each one puts in force a version another one stored when notified.
+  const stopPolicyRefresh = stores.changes ? policies.follow(stores.changes, log) : () => undefined;
   let tokenKeys = await openTokenSigningKeys(config.ca.dir, config.dev);
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,

@@ -16,6 +16,10 @@ export interface ChangeFeed {
 
 /** Topics in use; later ports add theirs here (revocation, policy, ...). */
 export const RESOURCE_TOPIC = 'resource';
+/** Key: the policy kind that got a new version. */
+export const POLICY_TOPIC = 'policy';
+/** Key: the serial of a newly revoked certificate. */
+export const REVOCATION_TOPIC = 'revocation';
 
 /** Subscribers by topic, for a feed implementation to dispatch to. */
 export class ChangeSubscribers implements ChangeFeed {

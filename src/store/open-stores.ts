@@ -1,39 +1,17 @@
-import { hostname } from 'node:os';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
-import { FsCertificateLog } from './fs/fs-certificate-log.js';
-import { openFsPolicyAndAudit, openFsStores } from './fs/fs-stores.js';
-import { FsRevocationList } from './fs/fs-revocation-list.js';
+import { openFsStores } from './fs/fs-stores.js';
 import type { Stores } from './ports.js';
 import { openPgStores } from './postgres/pg-stores.js';
 
 /** The store adapter named by `[store] backend`. */
 export async function openStores(store: Config['store'], log: Logger): Promise<Stores> {
   if (store.backend === 'fs') return openFsStores(store.dataDir, { maxAgeMs: store.cacheMaxAgeMs, staleIfErrorMs: 0 });
-  const shared = await openPgStores({
+  return openPgStores({
     url: store.url!,
     log,
     cacheMaxAgeMs: store.cacheMaxAgeMs,
     cacheStaleIfErrorMs: store.cacheStaleIfErrorSeconds * 1000,
     poolSize: store.poolSize,
   });
-  // Until PolicyStore, AuditLog, RevocationList and CertificateLog have PostgreSQL adapters they stay in the data
-  // directory, which replicas may share: policy versions are never overwritten there, and each process writes its
-  // own audit chain. Revocations and the certificate log are then seen only by the replica that recorded them.
-  const auditFile = `audit-${hostname()}-${process.pid}.jsonl`;
-  log.warn('policies, the audit log, revocations and the certificate log are kept under the data directory, not in PostgreSQL', { data_dir: store.dataDir, audit_file: auditFile });
-  const { policies, audit } = await openFsPolicyAndAudit(store.dataDir, auditFile);
-  const revocations = await FsRevocationList.open(store.dataDir);
-  const certificates = await FsCertificateLog.open(store.dataDir);
-  return {
-    ...shared,
-    policies,
-    audit,
-    revocations,
-    certificates,
-    async close() {
-      await shared.close();
-      await Promise.all([audit.close(), revocations.close(), certificates.close()]);
-    },
-  };
 }

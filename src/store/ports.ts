@@ -1,5 +1,6 @@
-/** Store ports: what the broker needs from persistence. Adapters live in store/fs (embedded) and later store/postgres. */
+/** Store ports: what the broker needs from persistence. Adapters live in store/fs (embedded) and store/postgres (shared by replicas). */
 import type { AuditRecord } from '../domain/audit-chain.js';
+import type { ChangeFeed } from './change-feed.js';
 
 export type { AuditRecord };
 
@@ -145,14 +146,12 @@ export interface CoreStores {
   close(): Promise<void>;
 }
 
-/**
- * Everything the broker stores. Policies and the audit log have a file adapter only so far; with the PostgreSQL
- * backend they are kept per replica under the data directory until their PostgreSQL adapter exists
- * (see src/store/open-stores.ts).
- */
+/** Everything the broker stores. */
 export interface Stores extends CoreStores {
   policies: PolicyStore;
   audit: AuditLog;
   revocations: RevocationList;
   certificates: CertificateLog;
+  /** Changes made by other processes sharing the store (PostgreSQL); absent where one process owns it. */
+  changes?: ChangeFeed;
 }

@@ -11,6 +11,7 @@ policyAuditContract('fs', async () => {
       const { policies, audit } = await openFsPolicyAndAudit(dataDir);
       return { policies, audit, close: () => audit.close() };
     },
+    sharedByProcesses: false,
     dispose: () => rm(dataDir, { recursive: true, force: true }),
   };
 });

@@ -11,6 +11,8 @@ export interface PolicyAuditHandle {
 
 export interface PolicyAuditBacking {
   open(): Promise<PolicyAuditHandle>;
+  /** True when several processes may append to one audit chain at once (PostgreSQL); a file chain has one writer. */
+  sharedByProcesses: boolean;
   dispose(): Promise<void>;
 }
 
@@ -92,6 +94,16 @@ export function policyAuditContract(adapter: string, freshBacking: () => Promise
         const bySeq = [...records].sort((a, b) => a.seq - b.seq);
         expect(bySeq.map((record) => record.seq)).to.deep.equal(Array.from({ length: 20 }, (_, index) => index + 1));
         bySeq.forEach((record, index) => expect(record.prev).to.equal(index === 0 ? GENESIS_HASH : bySeq[index - 1]!.hash));
+      });
+
+      it('orders concurrent appends of several replicas into one chain', async function () {
+        if (!backing!.sharedByProcesses) this.skip();
+        const handles = [await open(), await open(), await open()];
+        const records = await Promise.all(Array.from({ length: 30 }, (_, index) => handles[index % 3]!.audit.append({ type: 'n', index }, T0)));
+        const bySeq = [...records].sort((a, b) => a.seq - b.seq);
+        expect(bySeq.map((record) => record.seq)).to.deep.equal(Array.from({ length: 30 }, (_, index) => index + 1));
+        bySeq.forEach((record, index) => expect(record.prev).to.equal(index === 0 ? GENESIS_HASH : bySeq[index - 1]!.hash));
+        expect(new Set(bySeq.map((record) => (record.event as { index: number }).index)).size).to.equal(30);
       });
     });
   });

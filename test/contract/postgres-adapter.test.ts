@@ -2,6 +2,8 @@ import pg from 'pg';
 import { silentLogger } from '../../src/domain/logger.js';
 import { openPgStores } from '../../src/store/postgres/pg-stores.js';
 import { useTestDatabase } from '../helpers/pg-test-database.js';
+import { policyAuditContract } from './policy-audit.contract.js';
+import { revocationsContract } from './revocations-certificates.contract.js';
 import { storeContract } from './store-contract.js';
 
 describe('PostgreSQL adapter', () => {
@@ -20,10 +22,32 @@ describe('PostgreSQL adapter', () => {
     }
   }
 
+  const openStores = () => openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000, cacheStaleIfErrorMs: 300_000 });
+
   storeContract('postgres', async () => {
     await emptyTables();
+    return { open: openStores, sharedByProcesses: true, dispose: async () => undefined };
+  });
+
+  policyAuditContract('postgres', async () => {
+    await emptyTables();
     return {
-      open: () => openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000, cacheStaleIfErrorMs: 300_000 }),
+      async open() {
+        const stores = await openStores();
+        return { policies: stores.policies, audit: stores.audit, close: () => stores.close() };
+      },
+      sharedByProcesses: true,
+      dispose: async () => undefined,
+    };
+  });
+
+  revocationsContract('postgres', async () => {
+    await emptyTables();
+    return {
+      async open() {
+        const stores = await openStores();
+        return { revocations: stores.revocations, certificates: stores.certificates, close: () => stores.close() };
+      },
       sharedByProcesses: true,
       dispose: async () => undefined,
     };

@@ -1,11 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { appraiseSubmission } from '../../attestation/appraise-submission.js';
 import { v0BindingDigest, v0ReportDataMatches } from '../../attestation/binding.js';
 import type { Submission } from '../../attestation/verifier.js';
 import { initDataClaim, initDataMatchesReport } from '../../attestation/init-data.js';
+import { digestOf } from '../../domain/audit-chain.js';
 import type { Claims } from '../../domain/claims.js';
-import { KbsError } from '../../domain/errors.js';
+import { isKbsError, KbsError } from '../../domain/errors.js';
 import { IDENTITY_SEGMENT, teeSpiffeId } from '../../domain/identity.js';
+import { recordBestEffort, recordRequired } from '../audit-trail.js';
 import type { BrokerContext } from '../broker-context.js';
 import { requireObject, requireString } from '../json-fields.js';
 import { defaultIdentity, parseInitData } from '../v1/attest.js';
@@ -50,7 +53,19 @@ function nonceMatches(given: string, expected: string): boolean {
  * attested session answers the token it already has.
  */
 export async function attest(context: BrokerContext, v0: V0Services, cookie: string | undefined, body: unknown): Promise<{ token: string }> {
+  const attempt = { tee: 'unknown', verifier: 'unknown' };
+  try {
+    return await attestChecked(context, v0, cookie, body, attempt);
+  } catch (error) {
+    const reason = isKbsError(error) ? error.code : 'internal-error';
+    await recordBestEffort(context, { type: 'attestation', outcome: 'failure', tee: attempt.tee, verifier: attempt.verifier, reason, protocol: 'v0' });
+    throw error;
+  }
+}
+
+async function attestChecked(context: BrokerContext, v0: V0Services, cookie: string | undefined, body: unknown, attempt: { tee: string; verifier: string }): Promise<{ token: string }> {
   const session = openSession(context, v0.sessionBox, cookie);
+  attempt.tee = session.tee;
   const existing = await context.stores.v0Sessions.token(session.id, context.clock());
   if (existing) return { token: existing };
 
@@ -64,6 +79,7 @@ export async function attest(context: BrokerContext, v0: V0Services, cookie: str
   const teePubkey = parseTeePubkey(runtimeData['tee-pubkey'], v0.allowRsa1_5);
 
   const verifier = context.verifiers.select(session.tee);
+  attempt.verifier = verifier.name;
   const submission = submissionOf(primaryEvidence(teeEvidence.primary_evidence));
   const verified = await appraiseSubmission(verifier, session.tee, submission, { nonce, publicKey: teePubkey.jwk });
   const digest = v0BindingDigest({ teePubkey: teePubkey.jwk, nonce, additionalEvidence }, session.hashAlgorithm);
@@ -101,6 +117,17 @@ export async function attest(context: BrokerContext, v0: V0Services, cookie: str
     'kbs-claims': claims,
   });
   const inForce = await context.stores.v0Sessions.attest(session.id, token, session.expiresAt);
-  context.log.info('v0 token issued', { sub: teeSpiffeId(context.trustDomain, session.tee, id), tee: session.tee, verifier: verifier.name, kid: v0.tokenKeys().current.kid });
+  const sub = teeSpiffeId(context.trustDomain, session.tee, id);
+  const kid = v0.tokenKeys().current.kid;
+  context.log.info('v0 token issued', { sub, tee: session.tee, verifier: verifier.name, kid });
+  if (inForce === token) {
+    await Promise.all([
+      recordRequired(context, { type: 'attestation', outcome: 'success', tee: session.tee, verifier: verifier.name, protocol: 'v0' }),
+      recordRequired(context, {
+        type: 'issuance', serial: String(decodeJwt(token).jti), spiffe_id: sub, tee: session.tee, verifier: verifier.name, issuer: `v0-token:${kid}`,
+        claims_digest: digestOf(claims), not_after: session.expiresAt.toISOString(), policy_version: decision.policyVersion ?? 0,
+      }),
+    ]);
+  }
   return { token: inForce };
 }

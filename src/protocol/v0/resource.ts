@@ -1,6 +1,7 @@
 import type { FlattenedJWE } from 'jose';
 import { KbsError } from '../../domain/errors.js';
 import { parseResourcePath } from '../../domain/resource-path.js';
+import { recordBestEffort, recordRequired } from '../audit-trail.js';
 import type { BrokerContext } from '../broker-context.js';
 import { encryptToTeePubkey } from './resource-jwe.js';
 import { openSession } from './session.js';
@@ -39,13 +40,17 @@ export async function readV0Resource(context: BrokerContext, v0: V0Services, cre
     resource,
     client: { spiffe_id: claims.sub, serial: claims.jti, not_after: new Date(claims.exp * 1000).toISOString() },
   });
+  // The token's jti stands for the certificate serial of v1: the issuance record of the token carries it too.
+  const audited = { serial: claims.jti, spiffe_id: claims.sub, path: resource.path, rule: decision.rule, policy_version: decision.policyVersion ?? 0, protocol: 'v0' } as const;
   if (!decision.allow) {
     context.log.info('resource denied', { path: resource.path, sub: claims.sub, jti: claims.jti, rule: decision.rule });
+    await recordBestEffort(context, { type: 'resource', outcome: 'denied', ...audited });
     throw new KbsError('policy-denied', 'the resource policy denied this request');
   }
   const value = await context.stores.resources.get(resource.path);
   if (!value) throw new KbsError('resource-not-found', `no resource at ${resource.path}`);
   const envelope = await encryptToTeePubkey(value, parseTeePubkey(claims['tee-pubkey'], v0.allowRsa1_5));
+  await recordRequired(context, { type: 'resource', outcome: 'released', ...audited });
   context.log.info('resource released', { path: resource.path, sub: claims.sub, jti: claims.jti, rule: decision.rule, protocol: 'v0' });
   return envelope;
 }

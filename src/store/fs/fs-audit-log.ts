@@ -45,9 +45,8 @@ export class FsAuditLog implements AuditLog {
 
   private constructor(private readonly handle: FileHandle, private last: AuditRecord | undefined) {}
 
-  /** `fileName`: another file than `audit.jsonl`, for processes that share the data directory (one chain per file). */
-  static async open(dataDir: string, fileName = AUDIT_FILE): Promise<FsAuditLog> {
-    const file = join(dataDir, fileName);
+  static async open(dataDir: string): Promise<FsAuditLog> {
+    const file = join(dataDir, AUDIT_FILE);
     const reader = await open(file, 'a+', 0o600);
     let last: AuditRecord | undefined;
     try {

@@ -22,9 +22,9 @@ async function isWritableDirectory(dir: string): Promise<boolean> {
 }
 
 /** Policy versions and the audit log under the data directory (created, mode 0700, when missing). */
-export async function openFsPolicyAndAudit(dataDir: string, auditFileName?: string): Promise<{ policies: FsPolicyStore; audit: FsAuditLog }> {
+export async function openFsPolicyAndAudit(dataDir: string): Promise<{ policies: FsPolicyStore; audit: FsAuditLog }> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  return { policies: new FsPolicyStore(dataDir), audit: await FsAuditLog.open(dataDir, auditFileName) };
+  return { policies: new FsPolicyStore(dataDir), audit: await FsAuditLog.open(dataDir) };
 }
 
 /**

@@ -62,6 +62,59 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX keybroker_v0_sessions_expires_at ON keybroker_v0_sessions (expires_at);`,
   },
+  {
+    id: 5,
+    name: 'policies',
+    sql: `
+      CREATE TABLE keybroker_policies (
+        kind text NOT NULL,
+        version integer NOT NULL CHECK (version > 0),
+        text text NOT NULL,
+        author text NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (kind, version)
+      );
+      CREATE TRIGGER keybroker_policies_changed AFTER INSERT ON keybroker_policies
+        FOR EACH ROW EXECUTE FUNCTION keybroker_notify_change('policy', 'kind');`,
+  },
+  {
+    id: 6,
+    name: 'audit log',
+    sql: `
+      CREATE TABLE keybroker_audit_log (
+        seq bigint PRIMARY KEY CHECK (seq > 0),
+        hash text NOT NULL,
+        line text NOT NULL
+      );`,
+  },
+  {
+    id: 7,
+    name: 'revocations and certificate log',
+    sql: `
+      CREATE TABLE keybroker_revocations (
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        serial text PRIMARY KEY,
+        issuer_id text NOT NULL,
+        revoked_at text NOT NULL,
+        reason text NOT NULL,
+        revoked_by text NOT NULL,
+        not_after text NOT NULL
+      );
+      CREATE INDEX keybroker_revocations_issuer ON keybroker_revocations (issuer_id, id);
+      CREATE TRIGGER keybroker_revocations_changed AFTER INSERT ON keybroker_revocations
+        FOR EACH ROW EXECUTE FUNCTION keybroker_notify_change('revocation', 'serial');
+      CREATE TABLE keybroker_certificates (
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        serial text PRIMARY KEY,
+        spiffe_id text NOT NULL,
+        issuer_id text NOT NULL,
+        not_before text NOT NULL,
+        not_after text NOT NULL,
+        tee text NOT NULL,
+        verifier text NOT NULL
+      );
+      CREATE INDEX keybroker_certificates_issuer ON keybroker_certificates (issuer_id, id);`,
+  },
 ];
 
 /** Any fixed number; every keybroker replica takes the same one, so only one migrates at a time. */

@@ -1,11 +1,15 @@
 import pg from 'pg';
 import type { Logger } from '../../domain/logger.js';
 import { CachedResourceStore } from '../cached-resource-store.js';
-import type { CoreStores } from '../ports.js';
+import type { Stores } from '../ports.js';
 import { runMigrations } from './migrations.js';
+import { PgAuditLog } from './pg-audit-log.js';
+import { PgCertificateLog } from './pg-certificate-log.js';
 import { PgChangeFeed } from './pg-change-feed.js';
 import { PgNonceLedger } from './pg-nonce-ledger.js';
+import { PgPolicyStore } from './pg-policy-store.js';
 import { PgResourceStore } from './pg-resource-store.js';
+import { PgRevocationList } from './pg-revocation-list.js';
 import { PgV0SessionStore } from './pg-v0-sessions.js';
 import { StoreHealth } from './store-health.js';
 
@@ -33,9 +37,10 @@ function connectionConfig(url: string): pg.ClientConfig {
 
 /**
  * The shared store for several replicas: runs the migrations (under an advisory lock), then opens the pool, the
- * change feed and the per-replica resource cache. Throws one clear line when the database cannot be reached.
+ * change feed and the per-replica resource cache; every port is kept in the database. Throws one clear line when the
+ * database cannot be reached.
  */
-export async function openPgStores(options: PgStoresOptions): Promise<CoreStores> {
+export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
   const database = describeDatabase(options.url);
   const health = new StoreHealth(options.log, database, new URL(options.url).password || undefined);
   const pool = new pg.Pool({ ...connectionConfig(options.url), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
@@ -57,17 +62,26 @@ export async function openPgStores(options: PgStoresOptions): Promise<CoreStores
   });
   const nonces = new PgNonceLedger(pool, health);
   const v0Sessions = new PgV0SessionStore(pool, health);
+  const audit = new PgAuditLog(pool, health);
+  const revocations = await PgRevocationList.open(pool, health, feed);
   let closing: Promise<void> | undefined;
   return {
     resources,
     nonces,
     v0Sessions,
+    policies: new PgPolicyStore(pool, health),
+    audit,
+    revocations,
+    certificates: new PgCertificateLog(pool, health),
+    changes: feed,
     ready: () => health.guard('readiness check', () => pool.query('SELECT 1')).then(() => true, () => false),
     close() {
       closing ??= (async () => {
         nonces.close();
         v0Sessions.close();
         resources.close();
+        revocations.close();
+        await audit.close();
         await feed.close();
         await pool.end();
       })();

@@ -6,6 +6,7 @@ import { silentLogger } from '../../../src/domain/logger.js';
 import { noMetrics } from '../../../src/domain/metrics.js';
 import { loadDefaultPolicies } from '../../../src/policy/default-policies.js';
 import { PolicyService } from '../../../src/policy/policy-service.js';
+import { ChangeSubscribers } from '../../../src/store/change-feed.js';
 import { FsPolicyStore } from '../../../src/store/fs/fs-policy-store.js';
 import { eventually } from '../../helpers/eventually.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
@@ -102,15 +103,25 @@ describe('policy/policy-service with the file policy store', () => {
     expect(one.resource.evaluate(requestFor('prod/key/db', claimsFor('snp'))).allow).to.equal(false);
   });
 
-  it('watch() refreshes every kind until stopped', async () => {
+  it('follow() refreshes a kind announced on the change feed, every kind on a resync, and nothing once stopped', async () => {
     const [one, two] = [await open(), await open()];
-    const stop = one.watch(20, silentLogger);
+    const feed = new ChangeSubscribers();
+    const stop = one.follow(feed, silentLogger);
     try {
       await two.set('attestation', { allow: 'tee == "snp"' }, 'bob', at(1));
+      feed.changed('policy', 'no-such-kind');
+      feed.changed('policy', 'attestation');
       await eventually(async () => (await one.get('attestation')).version === 1, { intervalMs: 20 });
+      await two.set('resource', PROD_ONLY_SNP, 'bob', at(2));
+      feed.resyncAll();
+      await eventually(async () => (await one.get('resource')).version === 1, { intervalMs: 20 });
     } finally {
       stop();
     }
+    await two.set('attestation', { allow: 'true' }, 'bob', at(3));
+    feed.changed('policy', 'attestation');
+    await one.refresh('resource');
+    expect((await one.get('attestation')).version).to.equal(1);
   });
 
   it('stores each version as a 0600 file holding text, author and time', async () => {

@@ -5,7 +5,7 @@
 import { createDecipheriv, createHash, createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -101,6 +101,19 @@ describe('v0: trustee protocol 0.4.0', function () {
         expect(await v0Open(await v0GetResource(target, 'default/key/db', { cookie }), key)).to.deep.equal(secret);
       });
     }
+
+    it('records the attestation, the token issuance and each release or denial in the audit log, naming the token by jti', async () => {
+      const { key, token } = await v0AttestNew(target);
+      const jti = decodeJwtPart<{ jti: string; sub: string }>(token, 1);
+      await v0Open(await v0GetResource(target, 'default/key/db', { token }), key);
+      const events = (await readFile(join(broker.dir, 'data', 'audit.jsonl'), 'utf8')).trim().split('\n')
+        .map((line) => (JSON.parse(line) as { event: Record<string, unknown> }).event);
+      expect(events).to.deep.include({ type: 'attestation', outcome: 'success', tee: 'sample', verifier: 'builtin', protocol: 'v0' });
+      const issuance = events.find((event) => event.type === 'issuance' && event.serial === jti.jti);
+      expect(issuance, 'issuance record of the token').to.include({ spiffe_id: jti.sub, tee: 'sample' });
+      expect(issuance!.issuer).to.match(/^v0-token:/);
+      expect(events.find((event) => event.type === 'resource' && event.serial === jti.jti)).to.include({ outcome: 'released', path: 'default/key/db', protocol: 'v0' });
+    });
 
     it('issues its own ES256 token with the documented claims, verifiable with the published JWKS', async () => {
       const { key, token } = await v0AttestNew(target);

@@ -3,43 +3,12 @@ import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsCertificateLog } from '../../../src/store/fs/fs-certificate-log.js';
 import { FsRevocationList } from '../../../src/store/fs/fs-revocation-list.js';
-import type { IssuedCertificateRecord, RevocationRecord } from '../../../src/store/ports.js';
+import type { IssuedCertificateRecord } from '../../../src/store/ports.js';
+import { issued, revocation } from '../../contract/revocations-certificates.contract.js';
 import { useTempDir } from '../../helpers/temp-dir.js';
-
-function issued(serial: string, issuerId = 'issuer-a'): IssuedCertificateRecord {
-  return {
-    serial, spiffe_id: `spiffe://keybroker.test/tee/sample/${serial.padStart(16, '0').slice(0, 16)}`, issuer_id: issuerId,
-    not_before: '2026-03-01T11:59:00.000Z', not_after: '2026-03-01T12:10:00.000Z', tee: 'sample', verifier: 'builtin',
-  };
-}
-
-function revocation(serial: string, issuerId = 'issuer-a', reason: RevocationRecord['reason'] = 'keyCompromise'): RevocationRecord {
-  return { serial, issuer_id: issuerId, revoked_at: '2026-03-01T12:01:00Z', reason, revoked_by: 'ops', not_after: '2026-03-01T12:10:00Z' };
-}
 
 describe('store/fs FsRevocationList', function () {
   const dir = useTempDir('revocations');
-
-  it('revokes once: a second revocation keeps the first record and says it was not new', async () => {
-    const list = await FsRevocationList.open(dir());
-    expect(await list.isRevoked('ab12')).to.equal(false);
-    expect(await list.revoke(revocation('ab12'))).to.deep.equal({ created: true, revocation: revocation('ab12') });
-    expect(await list.isRevoked('ab12')).to.equal(true);
-    const again = await list.revoke({ ...revocation('ab12', 'issuer-a', 'superseded'), revoked_by: 'someone-else' });
-    expect(again).to.deep.equal({ created: false, revocation: revocation('ab12') });
-    await list.close();
-  });
-
-  it('lists per issuer, oldest first', async () => {
-    const list = await FsRevocationList.open(dir());
-    await list.revoke(revocation('01', 'issuer-a'));
-    await list.revoke(revocation('02', 'issuer-b'));
-    await list.revoke(revocation('03', 'issuer-a'));
-    expect((await list.list('issuer-a')).map((entry) => entry.serial)).to.deep.equal(['01', '03']);
-    expect((await list.list('issuer-b')).map((entry) => entry.serial)).to.deep.equal(['02']);
-    expect(await list.list()).to.have.lengthOf(3);
-    await list.close();
-  });
 
   it('survives a reopen, keeps its file private and drops a torn last line', async () => {
     const first = await FsRevocationList.open(dir());
@@ -64,19 +33,6 @@ describe('store/fs FsRevocationList', function () {
 
 describe('store/fs FsCertificateLog', function () {
   const dir = useTempDir('certificate-log');
-
-  it('records, finds by serial and lists newest first with an issuer filter and a limit', async () => {
-    const log = await FsCertificateLog.open(dir());
-    await log.record(issued('01', 'issuer-a'));
-    await log.record(issued('02', 'issuer-b'));
-    await log.record(issued('03', 'issuer-a'));
-    expect(await log.get('02')).to.deep.equal(issued('02', 'issuer-b'));
-    expect(await log.get('04')).to.equal(undefined);
-    expect((await log.list({ limit: 10 })).map((entry) => entry.serial)).to.deep.equal(['03', '02', '01']);
-    expect((await log.list({ issuerId: 'issuer-a', limit: 10 })).map((entry) => entry.serial)).to.deep.equal(['03', '01']);
-    expect((await log.list({ limit: 1 })).map((entry) => entry.serial)).to.deep.equal(['03']);
-    await log.close();
-  });
 
   it('keeps the first record of a serial and stores only the known fields', async () => {
     const log = await FsCertificateLog.open(dir());
