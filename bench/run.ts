@@ -43,8 +43,8 @@ async function main(): Promise<void> {
     await run('issuance', () => benchIssuance(workDir, seconds));
     await run('network groups', () => benchNetwork(workDir, seconds));
     await run('verification', () => benchVerification(seconds));
-    await run('policy evaluation', async () => benchPolicyEvaluation(seconds));
     await run('store scaling', () => benchStoreScaling(workDir, Math.min(seconds, 3), sizes));
+    await run('policy evaluation', async () => benchPolicyEvaluation(seconds));
     process.stdout.write(formatTable(rows));
     const elapsed = Math.round((Date.now() - started) / 1000);
     process.stdout.write(`total ${elapsed} s\n`);

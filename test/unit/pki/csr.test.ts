@@ -157,6 +157,17 @@ describe('pki/csr', function () {
       expect(await errorCodeOf(() => verifyCsr(derToPem(der, 'CERTIFICATE REQUEST')))).to.equal('bad-csr');
     });
 
+    for (const curve of ['P-256', 'P-384'] as const) {
+      it(`refuses a ${curve} CSR whose point is not on the curve, with bad-csr`, async () => {
+        const csr = createCsr(generateKeyPairSync('ec', { namedCurve: curve }).privateKey);
+        const der = Buffer.from(pemToDer(csr.pem, 'CERTIFICATE REQUEST')!);
+        const at = der.indexOf(csr.spki);
+        // The last byte of y, off by one: the point leaves the curve, the SPKI keeps its shape.
+        der[at + csr.spki.length - 1]! ^= 0x01;
+        expect(() => verifyCsr(derToPem(der, 'CERTIFICATE REQUEST'))).to.throw(KbsError, 'CSR public key cannot be read');
+      });
+    }
+
     it('refuses a CSR signed by a different key than the one it carries', async () => {
       const carried = ecKey();
       const signing = ecKey();
