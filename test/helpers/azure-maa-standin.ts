@@ -12,7 +12,7 @@ import { createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { parseSnpReport, tcbParts } from '../../src/attestation/verifiers/snp/snp-report.js';
 import { parseTdxQuote } from '../../src/attestation/verifiers/tdx/tdx-quote.js';
 import { makeReport, milanTcb } from '../unit/attestation/snp/fake-amd-pki.js';
-import { runtimeDataBytes, ServiceSigningKeys, signToken, startStandInService, type ServiceReply, type ServiceRequest, type StandInService } from './token-service-standin.js';
+import { runtimeDataBytes, ServiceSigningKeys, signToken, startStandInService, tdxQuoteBodyClaims, type ServiceReply, type ServiceRequest, type StandInService } from './token-service-standin.js';
 
 export interface AzureMaaStandIn {
   service: StandInService;
@@ -78,21 +78,7 @@ function tdxClaims(quote: Buffer): { reportData: Buffer; claims: Record<string, 
     claims: {
       'x-ms-attestation-type': 'tdxvm',
       attester_tcb_status: 'UpToDate',
-      tdx_mrseam: hex(body.mrSeam),
-      tdx_mrsignerseam: hex(body.mrSignerSeam),
-      tdx_mrtd: hex(body.mrTd),
-      tdx_mrconfigid: hex(body.mrConfigId),
-      tdx_mrowner: hex(body.mrOwner),
-      tdx_mrownerconfig: hex(body.mrOwnerConfig),
-      tdx_rtmr0: hex(body.rtmrs[0]),
-      tdx_rtmr1: hex(body.rtmrs[1]),
-      tdx_rtmr2: hex(body.rtmrs[2]),
-      tdx_rtmr3: hex(body.rtmrs[3]),
-      tdx_report_data: hex(body.reportData),
-      tdx_td_attributes: hex(body.tdAttributes),
-      tdx_td_attributes_debug: (body.tdAttributes[0]! & 1) === 1,
-      tdx_xfam: hex(body.xfam),
-      tdx_tee_tcb_svn: hex(body.teeTcbSvn),
+      ...tdxQuoteBodyClaims(body),
     },
   };
 }

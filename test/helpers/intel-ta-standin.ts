@@ -12,7 +12,7 @@
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import { parseTdxQuote, type TdxQuote } from '../../src/attestation/verifiers/tdx/tdx-quote.js';
 import { makeTdxQuote, type FakeIntelPki } from '../unit/attestation/tdx/fake-intel-pki.js';
-import { runtimeDataBytes, ServiceSigningKeys, signToken, startStandInService, type ServiceReply, type ServiceRequest, type StandInService } from './token-service-standin.js';
+import { runtimeDataBytes, ServiceSigningKeys, signToken, startStandInService, tdxQuoteBodyClaims, type ServiceReply, type ServiceRequest, type StandInService } from './token-service-standin.js';
 
 export interface ItaNonce {
   val: string;
@@ -60,23 +60,9 @@ function tdxClaims(quote: TdxQuote): Record<string, unknown> {
   const body = quote.body;
   const debug = (body.tdAttributes[0]! & 1) === 1;
   return {
-    tdx_mrseam: hex(body.mrSeam),
-    tdx_mrsignerseam: hex(body.mrSignerSeam),
+    ...tdxQuoteBodyClaims(body),
     tdx_seam_attributes: hex(body.seamAttributes),
-    tdx_td_attributes: hex(body.tdAttributes),
-    tdx_td_attributes_debug: debug,
     tdx_is_debuggable: debug,
-    tdx_xfam: hex(body.xfam),
-    tdx_mrtd: hex(body.mrTd),
-    tdx_mrconfigid: hex(body.mrConfigId),
-    tdx_mrowner: hex(body.mrOwner),
-    tdx_mrownerconfig: hex(body.mrOwnerConfig),
-    tdx_rtmr0: hex(body.rtmrs[0]),
-    tdx_rtmr1: hex(body.rtmrs[1]),
-    tdx_rtmr2: hex(body.rtmrs[2]),
-    tdx_rtmr3: hex(body.rtmrs[3]),
-    tdx_report_data: hex(body.reportData),
-    tdx_tee_tcb_svn: hex(body.teeTcbSvn),
     tdx_seamsvn: body.teeTcbSvn.readUInt16LE(0),
   };
 }

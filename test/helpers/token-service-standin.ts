@@ -9,6 +9,7 @@ import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { exportJWK, SignJWT, type JWK } from 'jose';
+import type { TdxQuote } from '../../src/attestation/verifiers/tdx/tdx-quote.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -196,3 +197,29 @@ export function runtimeDataBytes(nonce: string, spki: Buffer): Buffer {
   const sortedJwk = Object.fromEntries(Object.keys(jwk).sort().map((field) => [field, jwk[field]]));
   return Buffer.from(JSON.stringify({ nonce, 'tee-pubkey': sortedJwk }), 'utf8');
 }
+
+/**
+ * The TD quote body as Intel Trust Authority and Azure Attestation both name it in their tokens (`tdx_*` claims,
+ * measurements in hex); each service adds a few claims of its own.
+ */
+export function tdxQuoteBodyClaims(body: TdxQuote['body']): Record<string, unknown> {
+  const hex = (bytes: Buffer): string => bytes.toString('hex');
+  return {
+    tdx_mrseam: hex(body.mrSeam),
+    tdx_mrsignerseam: hex(body.mrSignerSeam),
+    tdx_mrtd: hex(body.mrTd),
+    tdx_mrconfigid: hex(body.mrConfigId),
+    tdx_mrowner: hex(body.mrOwner),
+    tdx_mrownerconfig: hex(body.mrOwnerConfig),
+    tdx_rtmr0: hex(body.rtmrs[0]!),
+    tdx_rtmr1: hex(body.rtmrs[1]!),
+    tdx_rtmr2: hex(body.rtmrs[2]!),
+    tdx_rtmr3: hex(body.rtmrs[3]!),
+    tdx_report_data: hex(body.reportData),
+    tdx_td_attributes: hex(body.tdAttributes),
+    tdx_td_attributes_debug: (body.tdAttributes[0]! & 1) === 1,
+    tdx_xfam: hex(body.xfam),
+    tdx_tee_tcb_svn: hex(body.teeTcbSvn),
+  };
+}
+
