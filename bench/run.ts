@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every figure next to a baseline measured in the same run, as a ratio, because absolute times
  * on a shared machine are noise. Prints a table and writes bench/results.json. BENCH_SECONDS sets the length of
- * each measurement (default 5); BENCH_MAX_RESOURCES caps the store-scaling sizes (default 1,000,000).
+ * each measurement (default 5); BENCH_MAX_RESOURCES caps the store-scaling sizes (default 1,000,000); BENCH_BROKER_TOML
+ * is appended to the benchmarked broker's config (e.g. `[store]\ncache_max_age_ms = 0` to measure without the cache).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
       rows.push(...(await group()));
     };
     await run('issuance', () => benchIssuance(workDir, seconds));
-    await run('network groups', () => benchNetwork(workDir, seconds));
+    await run('network groups', () => benchNetwork(workDir, seconds, process.env.BENCH_BROKER_TOML ?? ''));
     await run('verification', () => benchVerification(seconds));
     await run('store scaling', () => benchStoreScaling(workDir, Math.min(seconds, 3), sizes));
     await run('policy evaluation', async () => benchPolicyEvaluation(seconds));

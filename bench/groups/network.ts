@@ -69,9 +69,10 @@ async function requestChallenges(url: string, ca: string, count: number): Promis
   agent.destroy();
 }
 
-export async function benchNetwork(workDir: string, seconds: number): Promise<BenchRow[]> {
+/** `extraToml` is appended to the broker's config, to compare settings (e.g. the resource cache off) in one run. */
+export async function benchNetwork(workDir: string, seconds: number, extraToml = ''): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const broker: BrokerProcess = await startBroker({ toml: '[server]\nlisten = "127.0.0.1:0"\n' });
+  const broker: BrokerProcess = await startBroker({ toml: `[server]\nlisten = "127.0.0.1:0"\n${extraToml}` });
   const servers: RunningServer[] = [];
   try {
     const home = broker.home;
