@@ -1,9 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
 import type { JWK } from 'jose';
-
-// The package is CommonJS (`module.exports = fn`) while its typings declare an ES default export.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+import { canonicalJson } from '../domain/canonical-json.js';
 
 const V1_BIND_LABEL = 'keybroker-v1-bind';
 
@@ -41,13 +38,6 @@ const REPORT_DATA_BYTES = 64;
 export function v0BindingDigest(input: { teePubkey: JWK; nonce: string; additionalEvidence: unknown }, algorithm: V0HashAlgorithm): Buffer {
   const canonical = canonicalJson({ 'tee-pubkey': input.teePubkey, nonce: input.nonce, 'additional-evidence': input.additionalEvidence });
   return createHash(algorithm).update(canonical, 'utf8').digest();
-}
-
-/** RFC 8785 canonical JSON: the one byte form of a value that both a TEE and the broker can compute. */
-export function canonicalJson(value: unknown): string {
-  const canonical = canonicalize(value);
-  if (canonical === undefined) throw new Error('runtime data has no JSON form');
-  return canonical;
 }
 
 /** The digest right-padded with zeros to the 64-byte report field. */

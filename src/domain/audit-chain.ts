@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
-
-// The package is CommonJS (`module.exports = serialize`) while its typings declare a default export.
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+import { canonicalJson } from './canonical-json.js';
 
 /**
  * The audit log's hash chain. One record per line:
@@ -23,15 +20,9 @@ export interface AuditRecord {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-function jcs(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new Error('audit record cannot be serialized');
-  return text;
-}
-
 export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
   const { seq, time, event, prev } = record;
-  return createHash('sha256').update(jcs({ seq, time, event, prev }), 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalJson({ seq, time, event, prev }), 'utf8').digest('hex');
 }
 
 /** The record following `previous` (undefined: the first record). */
@@ -41,12 +32,12 @@ export function chainRecord(previous: { seq: number; hash: string } | undefined,
 }
 
 export function recordLine(record: AuditRecord): string {
-  return `${jcs(record)}\n`;
+  return `${canonicalJson(record)}\n`;
 }
 
 /** SHA-256 (hex) of a value's canonical JSON: how audit records refer to claims and policy texts. */
 export function digestOf(value: unknown): string {
-  return createHash('sha256').update(typeof value === 'string' ? value : jcs(value), 'utf8').digest('hex');
+  return createHash('sha256').update(typeof value === 'string' ? value : canonicalJson(value), 'utf8').digest('hex');
 }
 
 export type ChainVerdict =
@@ -86,7 +77,7 @@ export async function verifyChain(lines: AsyncIterable<string> | Iterable<string
     const record = parseRecord(text);
     if (!record) return fail('not a well-formed audit record');
     if (record.seq !== line) return fail(`holds seq ${record.seq} where seq ${line} belongs: a record was deleted, inserted or moved`);
-    if (text !== jcs(record)) return fail('is not in canonical form (a field was added, removed or reformatted): the record was edited');
+    if (text !== canonicalJson(record)) return fail('is not in canonical form (a field was added, removed or reformatted): the record was edited');
     if (recordHash(record) !== record.hash) return fail('its content does not match its hash: the record was edited');
     const expectedPrev = previous ? previous.hash : line === 1 ? GENESIS_HASH : undefined;
     if (expectedPrev !== undefined && record.prev !== expectedPrev) {

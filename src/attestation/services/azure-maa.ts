@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { KbsError } from '../../domain/errors.js';
-import { canonicalJson } from '../binding.js';
+import { canonicalJson } from '../../domain/canonical-json.js';
 import { AZURE_MAA_TEES, azureMaaClaims, type AzureMaaTee } from './azure-maa-claims.js';
 import type { ServiceAdapter, ServiceConnection, TokenReading, TokenRequest } from './service-adapter.js';
 import { tokenOfAnswer } from './token-answer.js';

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { KbsError } from '../../domain/errors.js';
-import { canonicalJson } from '../binding.js';
+import { canonicalJson } from '../../domain/canonical-json.js';
 import { INTEL_TA_TEES, intelTaClaims, type IntelTaTee } from './intel-ta-claims.js';
 import { ServiceHttp } from './service-http.js';
 import type { ServiceAdapter, ServiceConnection, TokenReading, TokenRequest } from './service-adapter.js';
