@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { GENESIS_HASH, recordHash } from '../../src/domain/audit-chain.js';
 import type { AuditLog, PolicyStore } from '../../src/store/ports.js';
+import { useFreshBacking, type Backing } from './backing.js';
 
 /** Handles on one backing's PolicyStore and AuditLog; each `open()` is another process or replica. */
 export interface PolicyAuditHandle {
@@ -9,12 +10,8 @@ export interface PolicyAuditHandle {
   close(): Promise<void>;
 }
 
-export interface PolicyAuditBacking {
-  open(): Promise<PolicyAuditHandle>;
-  /** True when several processes may append to one audit chain at once (PostgreSQL); a file chain has one writer. */
-  sharedByProcesses: boolean;
-  dispose(): Promise<void>;
-}
+/** `sharedByProcesses`: several processes may append to one audit chain at once (PostgreSQL); a file chain has one writer. */
+export type PolicyAuditBacking = Backing<PolicyAuditHandle>;
 
 const T0 = new Date('2026-11-29T10:00:00.000Z');
 
@@ -24,21 +21,8 @@ const T0 = new Date('2026-11-29T10:00:00.000Z');
  */
 export function policyAuditContract(adapter: string, freshBacking: () => Promise<PolicyAuditBacking>): void {
   describe(`policy store and audit log contract: ${adapter}`, () => {
-    let backing: PolicyAuditBacking | undefined;
-    const opened: PolicyAuditHandle[] = [];
-    beforeEach(async () => {
-      backing = await freshBacking();
-    });
-    afterEach(async () => {
-      for (const handle of opened.splice(0)) await handle.close();
-      await backing?.dispose();
-      backing = undefined;
-    });
-    const open = async (): Promise<PolicyAuditHandle> => {
-      const handle = await backing!.open();
-      opened.push(handle);
-      return handle;
-    };
+    const backing = useFreshBacking(freshBacking);
+    const open = backing.open;
 
     describe('PolicyStore', () => {
       it('has no version until one is stored; versions count from 1 per kind and keep text, author and time', async () => {
@@ -82,9 +66,7 @@ export function policyAuditContract(adapter: string, freshBacking: () => Promise
       it('continues the chain after a reopen', async () => {
         const handle = await open();
         const last = await handle.audit.append({ type: 'a' }, T0);
-        await handle.close();
-        opened.splice(opened.indexOf(handle), 1);
-        const next = await (await open()).audit.append({ type: 'b' }, T0);
+        const next = await (await backing.reopen(handle)).audit.append({ type: 'b' }, T0);
         expect(next).to.deep.include({ seq: last.seq + 1, prev: last.hash });
       });
 
@@ -97,7 +79,7 @@ export function policyAuditContract(adapter: string, freshBacking: () => Promise
       });
 
       it('orders concurrent appends of several replicas into one chain', async function () {
-        if (!backing!.sharedByProcesses) this.skip();
+        if (!backing.current().sharedByProcesses) this.skip();
         const handles = [await open(), await open(), await open()];
         const records = await Promise.all(Array.from({ length: 30 }, (_, index) => handles[index % 3]!.audit.append({ type: 'n', index }, T0)));
         const bySeq = [...records].sort((a, b) => a.seq - b.seq);

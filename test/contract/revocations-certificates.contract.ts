@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { eventually } from '../helpers/eventually.js';
 import type { CertificateLog, IssuedCertificateRecord, RevocationList, RevocationRecord } from '../../src/store/ports.js';
+import { useFreshBacking, type Backing } from './backing.js';
 
 /** Handles on one backing's RevocationList and CertificateLog; each `open()` is another process or replica. */
 export interface RevocationsHandle {
@@ -9,12 +10,7 @@ export interface RevocationsHandle {
   close(): Promise<void>;
 }
 
-export interface RevocationsBacking {
-  open(): Promise<RevocationsHandle>;
-  /** True when several processes may use the storage at once (PostgreSQL); the files serve one process. */
-  sharedByProcesses: boolean;
-  dispose(): Promise<void>;
-}
+export type RevocationsBacking = Backing<RevocationsHandle>;
 
 /** A certificate log record for `serial` (fixed times, sample TEE). */
 export function issued(serial: string, issuerId = 'issuer-a'): IssuedCertificateRecord {
@@ -32,27 +28,8 @@ export function revocation(serial: string, issuerId = 'issuer-a', reason: Revoca
 /** The behaviour a RevocationList and a CertificateLog adapter must show (file and PostgreSQL adapters run it). */
 export function revocationsContract(adapter: string, freshBacking: () => Promise<RevocationsBacking>): void {
   describe(`revocation list and certificate log contract: ${adapter}`, () => {
-    let backing: RevocationsBacking | undefined;
-    const opened: RevocationsHandle[] = [];
-    beforeEach(async () => {
-      backing = await freshBacking();
-    });
-    afterEach(async () => {
-      for (const handle of opened.splice(0)) await handle.close();
-      await backing?.dispose();
-      backing = undefined;
-    });
-    const open = async (): Promise<RevocationsHandle> => {
-      const handle = await backing!.open();
-      opened.push(handle);
-      return handle;
-    };
-    /** Reopens: the same handle's storage seen by a new process. */
-    const reopen = async (handle: RevocationsHandle): Promise<RevocationsHandle> => {
-      await handle.close();
-      opened.splice(opened.indexOf(handle), 1);
-      return open();
-    };
+    const backing = useFreshBacking(freshBacking);
+    const { open, reopen } = backing;
 
     describe('RevocationList', () => {
       it('revokes once: a second revocation keeps the first record and says it was not new', async () => {
@@ -78,7 +55,7 @@ export function revocationsContract(adapter: string, freshBacking: () => Promise
       });
 
       it('a revocation by one replica is seen by another; of concurrent revocations of one serial exactly one is new', async function () {
-        if (!backing!.sharedByProcesses) this.skip();
+        if (!backing.current().sharedByProcesses) this.skip();
         const [one, two] = [await open(), await open()];
         expect(await two.revocations.isRevoked('c0ffee')).to.equal(false);
         const results = await Promise.all([one, two, one, two].map((handle, index) => handle.revocations.revoke({ ...revocation('c0ffee'), revoked_by: `admin${index}` })));
@@ -119,7 +96,7 @@ export function revocationsContract(adapter: string, freshBacking: () => Promise
       });
 
       it('holds every record written by concurrent issuances of several replicas', async () => {
-        const handles = backing!.sharedByProcesses ? [await open(), await open()] : [await open()];
+        const handles = backing.current().sharedByProcesses ? [await open(), await open()] : [await open()];
         const serials = Array.from({ length: 40 }, (_, index) => (index + 1).toString(16));
         await Promise.all(serials.map((serial, index) => handles[index % handles.length]!.certificates.record(issued(serial))));
         for (const serial of serials) expect(await handles[0]!.certificates.get(serial), serial).to.deep.equal(issued(serial));

@@ -1,16 +1,12 @@
 import { expect } from 'chai';
 import type { CoreStores as Stores } from '../../src/store/ports.js';
+import { useFreshBacking, type Backing } from './backing.js';
 import { nonceLedgerContract } from './nonce-ledger.contract.js';
 import { resourceStoreContract } from './resource-store.contract.js';
 import { v0SessionStoreContract } from './v0-session-store.contract.js';
 
 /** One test's storage: each `open()` is another process or replica over the same data. */
-export interface StoreBacking {
-  open(): Promise<Stores>;
-  /** True when several processes may use the storage at once (PostgreSQL); the fs store serves one process. */
-  sharedByProcesses: boolean;
-  dispose(): Promise<void>;
-}
+export type StoreBacking = Backing<Stores>;
 
 /** Opens stores over the current test's backing; closed after the test. */
 export type OpenStores = () => Promise<Stores>;
@@ -24,28 +20,11 @@ export type OpenReplicas = (count: number) => Promise<Stores[]>;
  */
 export function storeContract(adapter: string, freshBacking: () => Promise<StoreBacking>): void {
   describe(`store contract: ${adapter}`, () => {
-    let backing: StoreBacking | undefined;
-    const opened: Stores[] = [];
-
-    beforeEach(async () => {
-      backing = await freshBacking();
-    });
-
-    afterEach(async () => {
-      for (const stores of opened.splice(0)) await stores.close();
-      await backing?.dispose();
-      backing = undefined;
-    });
-
-    const open: OpenStores = async () => {
-      if (!backing) throw new Error('store contract: no backing outside a test');
-      const stores = await backing.open();
-      opened.push(stores);
-      return stores;
-    };
+    const backing = useFreshBacking(freshBacking);
+    const open: OpenStores = backing.open;
 
     const replicas: OpenReplicas = async (count) => {
-      if (backing?.sharedByProcesses) return Promise.all(Array.from({ length: count }, open));
+      if (backing.current().sharedByProcesses) return Promise.all(Array.from({ length: count }, open));
       const single = await open();
       return Array.from({ length: count }, () => single);
     };

@@ -1,22 +1,11 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { AttestedCredential } from '../../../src/client/attest.js';
 import { renewalSettings } from '../../../src/client/renewal-schedule.js';
 import { RenewalError, type Renewal, type RenewalFailure } from '../../../src/client/renewing-session.js';
 import { Session } from '../../../src/client/session.js';
+import { closedPort } from '../../helpers/closed-port.js';
 import { rejection } from '../../helpers/rejection.js';
 import { makeRoot } from '../pki/helpers.js';
-
-/** A port on loopback that nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** A certificate and its key, enough for a TLS client context; no broker is ever reached in these tests. */
 function credential(serial: string, lifetimeMs: number): AttestedCredential {

@@ -1,23 +1,13 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { renewalSettings } from '../../../src/client/renewal-schedule.js';
 import { RenewalError, type Renewal, type RenewalFailure } from '../../../src/client/renewing-session.js';
 import { generateV0Key } from '../../../src/client/v0/trustee-client.js';
 import { V0Session, type V0Credential } from '../../../src/client/v0/v0-session.js';
+import { closedPort } from '../../helpers/closed-port.js';
 import { rejection } from '../../helpers/rejection.js';
 import { makeRoot } from '../pki/helpers.js';
-
-/** A port on loopback that nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function credential(jti: string, lifetimeMs: number): V0Credential {
   return { token: `token-${jti}`, privateKey: generateV0Key(), serial: jti, expiresAt: new Date(Date.now() + lifetimeMs), spiffeId: 'spiffe://keybroker.local/tee/sample/0000000000000000', claims: {} };
