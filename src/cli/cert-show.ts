@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { claimsOfCertificate } from '../pki/claims-extension.js';
 import { pemBlocks } from '../pki/pem.js';
-import { normalizeSerial } from '../pki/certificate-info.js';
+import { normalizeSerial } from '../domain/serial.js';
 import { parseCommandArgs } from './args.js';
 import { CliError, usageError } from './cli-error.js';
 

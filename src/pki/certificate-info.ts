@@ -1,5 +1,6 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
+import { normalizeSerial } from '../domain/serial.js';
 import { OID } from './certificate-builder.js';
 import { derToPem } from './pem.js';
 
@@ -17,11 +18,6 @@ export interface CertificateInfo {
   subjectKeyIdentifier: Buffer | undefined;
   notBefore: Date;
   notAfter: Date;
-}
-
-export function normalizeSerial(hex: string): string {
-  const trimmed = hex.toLowerCase().replace(/^0+(?=.)/, '');
-  return trimmed;
 }
 
 export function readCertificate(der: Buffer): CertificateInfo {

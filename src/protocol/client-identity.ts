@@ -3,7 +3,7 @@ import type { Claims } from '../domain/claims.js';
 import { KbsError } from '../domain/errors.js';
 import { parseSpiffeId, type Principal } from '../domain/identity.js';
 import type { CertificateAuthority } from '../pki/ca-home.js';
-import { normalizeSerial } from '../pki/certificate-info.js';
+import { normalizeSerial } from '../domain/serial.js';
 import { claimsOfCertificate } from '../pki/claims-extension.js';
 import type { RevocationList } from '../store/ports.js';
 

@@ -1,5 +1,6 @@
 import { KbsError } from '../../domain/errors.js';
-import { canonicalSerial, isRevocationReason, REVOCATION_REASON_CODES, type RevocationReason } from '../../domain/revocation.js';
+import { isRevocationReason, REVOCATION_REASON_CODES, type RevocationReason } from '../../domain/revocation.js';
+import { canonicalSerial } from '../../domain/serial.js';
 import type { IssuedCertificateRecord, RevocationRecord } from '../../store/ports.js';
 import type { BrokerContext } from '../broker-context.js';
 import { requireObject } from '../json-fields.js';

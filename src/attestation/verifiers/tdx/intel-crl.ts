@@ -1,7 +1,7 @@
 import { verify, type X509Certificate } from 'node:crypto';
 import { KbsError } from '../../../domain/errors.js';
 import { readChildren, readElement, type DerElement } from '../../../pki/der.js';
-import { normalizeSerial } from '../../../pki/certificate-info.js';
+import { normalizeSerial } from '../../../domain/serial.js';
 
 /** A CRL whose signature was checked: the serials it lists and the window it is current in. */
 export interface CheckedCrl {
