@@ -1,25 +1,24 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
-
-interface QueuedAppend {
-  text: string;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
+import { GroupCommit } from './group-commit.js';
 
 /**
  * An append-only file of JSON lines. `append` resolves once its line is on disk (fdatasync); lines queued while a
  * write is in flight go out together in the next one, so many concurrent appends cost few syncs.
  */
 export class JsonLinesFile {
-  private readonly queue: QueuedAppend[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly commits: GroupCommit;
   private closed = false;
 
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
-  ) {}
+  ) {
+    this.commits = new GroupCommit(async (data) => {
+      await handle.appendFile(data);
+      await handle.datasync();
+    });
+  }
 
   /**
    * Opens (creating it, mode 0600) and returns the parsed lines. A last line without its newline is an append cut
@@ -68,30 +67,13 @@ export class JsonLinesFile {
 
   append(value: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`${this.path} is closed`));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ text: `${JSON.stringify(value)}\n`, resolve, reject });
-      this.flushing ??= this.flush();
-    });
+    return this.commits.append(`${JSON.stringify(value)}\n`);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flushing;
+    await this.commits.drained();
     await this.handle.close();
-  }
-
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
-      try {
-        await this.handle.appendFile(batch.map((item) => item.text).join(''));
-        await this.handle.datasync();
-        for (const item of batch) item.resolve();
-      } catch (error) {
-        for (const item of batch) item.reject(error);
-      }
-    }
-    this.flushing = undefined;
   }
 }
