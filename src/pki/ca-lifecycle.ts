@@ -68,6 +68,8 @@ export class CaLifecycle {
     const { dir, parameters, clock } = this.options;
     const loaded = await withCaLock(dir, () => loadCertificateAuthority(dir, parameters, clock()));
     const previous = this.ca;
+    // The TLS context first: a leaf of a newly active issuer must never meet a listener that does not trust it yet.
+    if (tlsMaterial(previous) !== tlsMaterial(loaded)) for (const listener of this.tlsListeners) listener(loaded);
     this.ca = loaded;
     if (describe(previous) !== describe(loaded)) {
       this.options.log.info('CA reloaded', { active_issuer: loaded.active.id, issuers: loaded.issuers.length });
@@ -77,7 +79,6 @@ export class CaLifecycle {
         });
       }
     }
-    if (tlsMaterial(previous) !== tlsMaterial(loaded)) for (const listener of this.tlsListeners) listener(loaded);
     return loaded;
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../src/domain/logger.js';
 import { initCertificateAuthority, type CaParameters, type CertificateAuthority } from '../../../src/pki/ca-home.js';
 import { CaLifecycle } from '../../../src/pki/ca-lifecycle.js';
-import { markIssuer, prepareIssuer } from '../../../src/pki/ca-operations.js';
+import { activateIssuer, markIssuer, prepareIssuer } from '../../../src/pki/ca-operations.js';
 import { pemBlocks } from '../../../src/pki/pem.js';
 import { loadTokenSigningKeys } from '../../../src/pki/token-signing-key.js';
 import { makeTempDir, removeDir, TRUST_DOMAIN } from './helpers.js';
@@ -66,6 +66,20 @@ describe('pki/ca-lifecycle', function () {
     expect(states()).to.deep.equal(['active', 'prepared', 'retired']);
     expect(pemBlocks(tlsChanges[1]!.bundlePem)).to.have.length(3);
     expect(tlsChanges[1]!.bundlePem).to.not.include(firstPem);
+  });
+
+  it('trusts an issuer prepared and activated by another process in the TLS context before it issues its first leaf', async () => {
+    const trustedWhenIssuing: boolean[] = [];
+    // A change listener runs once the new CA is in force, when attestations already get the new issuer's leaves.
+    lifecycle.onChange(async (_previous, loaded) => {
+      trustedWhenIssuing.push(tlsChanges.at(-1)?.bundlePem.includes(loaded.active.certificate.pem) === true);
+    });
+    now = at(1);
+    const { id } = await prepareIssuer(dir, parameters, now);
+    await activateIssuer(dir, undefined, now);
+    await lifecycle.reload();
+    expect(lifecycle.current().active.id).to.equal(id);
+    expect(trustedWhenIssuing).to.deep.equal([true]);
   });
 
   it('picks up changes another process made to the CA home, without a restart', async () => {
