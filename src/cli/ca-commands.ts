@@ -2,8 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IDENTITY_SEGMENT } from '../domain/identity.js';
 import {
-  caExists, initCertificateAuthority, issuerStatus, loadCertificateAuthority, readIssuers, rootAuthority, rootAuthorityIn, signIssuerRequest,
-  type CertificateAuthority,
+  caExists, initCertificateAuthority, issuerRegistry, issuerStatus, loadCertificateAuthority, readIssuers, rootAuthority, rootAuthorityIn,
+  signIssuerRequest, type CaParameters, type CertificateAuthority,
 } from '../pki/ca-home.js';
 import { CaBusy } from '../pki/ca-lock.js';
 import { activateIssuer, importIssuer, markIssuer, prepareIssuer, requestIssuerCertificate, retireIssuer } from '../pki/ca-operations.js';
@@ -11,7 +11,8 @@ import { issueAdminCertificate, issueServerCertificate } from '../pki/certificat
 import { dueRotationStep, statusDocument, TransitionRefused, type RotationStep } from '../pki/issuer-states.js';
 import { generateEcKeyPair } from '../pki/key-pair.js';
 import { writeFileAtomic } from '../store/fs/atomic-write.js';
-import { caParameters } from '../server/compose.js';
+import { withCaParameters } from '../server/compose.js';
+import { jsonLogger } from '../server/logger.js';
 import { parseCommandArgs, requireOption } from './args.js';
 import { CliError, usageError } from './cli-error.js';
 import { cliConfig } from './home.js';
@@ -29,9 +30,17 @@ function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
 }
 
+/** Diagnostics go to stderr: stdout carries the commands' answers (--json). */
+const log = jsonLogger({ out: process.stderr, err: process.stderr });
+
+/** The CA parameters of `config`; with a PostgreSQL `[store]` its issuer registry is open while `action` runs. */
+function withParameters<T>(config: Config, action: (parameters: CaParameters) => Promise<T>): Promise<T> {
+  return withCaParameters(config, log, action);
+}
+
 async function loadCa(config: Config): Promise<CertificateAuthority> {
   if (!(await caExists(config.ca.dir))) throw new CliError(`no CA in ${config.ca.dir}: run "keybroker ca init" first`);
-  return loadCertificateAuthority(config.ca.dir, caParameters(config));
+  return withParameters(config, (parameters) => loadCertificateAuthority(config.ca.dir, parameters));
 }
 
 /** Writes key.pem (0600), cert.pem and chain.pem into `dir`, the layout `--admin DIR` and `--cert-dir DIR` read. */
@@ -49,7 +58,7 @@ async function init(args: string[]): Promise<number> {
   const config = cliConfig({ configFile: values.config });
   if (await caExists(config.ca.dir)) throw new CliError(`a CA already exists in ${config.ca.dir}`);
   const rootOfflineDir = rootOffline ? requireOption(values['root-out'], '--root-out') : undefined;
-  const ca = await initCertificateAuthority(config.ca.dir, caParameters(config), new Date(), rootOfflineDir ? { rootOfflineDir } : {});
+  const ca = await withParameters(config, (parameters) => initCertificateAuthority(config.ca.dir, parameters, new Date(), rootOfflineDir ? { rootOfflineDir } : {}));
   const where = rootOfflineDir ? `; root key written to ${join(rootOfflineDir, 'key.pem')}: move it offline` : '';
   print(values.json === true, { dir: ca.dir, root_serial: ca.root.serial, root_offline: rootOffline, ...issuerSummary(ca) },
     `created a CA in ${ca.dir} (active issuer ${ca.active.id}); trust bundle: ${join(ca.dir, 'bundle.pem')}${where}`);
@@ -78,9 +87,9 @@ async function lifecycleStep<T>(step: () => Promise<T>): Promise<T> {
 const LIFECYCLE_OPTIONS = { json: { type: 'boolean' }, config: { type: 'string' }, 'if-due': { type: 'boolean' } } as const;
 
 /** With --if-due, whether the rotation schedule calls for `step` now; prints why not otherwise. */
-async function dueOrSkip(config: Config, ifDue: boolean, step: RotationStep, json: boolean): Promise<boolean> {
+async function dueOrSkip(config: Config, parameters: CaParameters, ifDue: boolean, step: RotationStep, json: boolean): Promise<boolean> {
   if (!ifDue) return true;
-  const due = dueRotationStep((await readIssuers(config.ca.dir, { withSigners: false })).map(issuerStatus), new Date());
+  const due = dueRotationStep((await readIssuers(config.ca.dir, { withSigners: false, issuers: issuerRegistry(config.ca.dir, parameters) })).map(issuerStatus), new Date());
   if (due === step) return true;
   print(json, { changed: false, due: due ?? null }, `nothing to do: ${step} is not due${due ? ` (${due} is)` : ''}`);
   return false;
@@ -96,10 +105,12 @@ async function prepare(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, LIFECYCLE_OPTIONS);
   const config = await lifecycleConfig(values);
   const json = values.json === true;
-  if (!(await dueOrSkip(config, values['if-due'] === true, 'prepare', json))) return 0;
-  const { id } = await lifecycleStep(() => prepareIssuer(config.ca.dir, caParameters(config), new Date()));
-  print(json, { id, state: 'prepared', changed: true }, `prepared issuer ${id}; it is in the trust bundle and becomes active with "keybroker ca activate"`);
-  return 0;
+  return withParameters(config, async (parameters) => {
+    if (!(await dueOrSkip(config, parameters, values['if-due'] === true, 'prepare', json))) return 0;
+    const { id } = await lifecycleStep(() => prepareIssuer(config.ca.dir, parameters, new Date()));
+    print(json, { id, state: 'prepared', changed: true }, `prepared issuer ${id}; it is in the trust bundle and becomes active with "keybroker ca activate"`);
+    return 0;
+  });
 }
 
 function describeTransition(result: { id: string; from: string; to: string; changed: boolean; retired?: string }): string {
@@ -112,17 +123,20 @@ async function activate(args: string[]): Promise<number> {
   if (positionals.length > 1) throw usageError('usage: keybroker ca activate [<id>] [--if-due] [--json]');
   const config = await lifecycleConfig(values);
   const json = values.json === true;
-  if (!(await dueOrSkip(config, values['if-due'] === true, 'activate', json))) return 0;
-  const result = await lifecycleStep(() => activateIssuer(config.ca.dir, positionals[0], new Date()));
-  print(json, result, describeTransition(result));
-  return 0;
+  return withParameters(config, async (parameters) => {
+    if (!(await dueOrSkip(config, parameters, values['if-due'] === true, 'activate', json))) return 0;
+    const result = await lifecycleStep(() => activateIssuer(config.ca.dir, positionals[0], new Date(), issuerRegistry(config.ca.dir, parameters)));
+    print(json, result, describeTransition(result));
+    return 0;
+  });
 }
 
 async function retire(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, config: { type: 'string' } }, true);
   if (positionals.length > 1) throw usageError('usage: keybroker ca retire [<id>] [--json]');
   const config = await lifecycleConfig(values);
-  const result = await lifecycleStep(() => retireIssuer(config.ca.dir, positionals[0], new Date()));
+  const result = await withParameters(config, (parameters) =>
+    lifecycleStep(() => retireIssuer(config.ca.dir, positionals[0], new Date(), issuerRegistry(config.ca.dir, parameters))));
   print(values.json === true, result, describeTransition(result));
   return 0;
 }
@@ -131,7 +145,8 @@ async function mark(action: 'taint' | 'revoke', args: string[]): Promise<number>
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' }, config: { type: 'string' } }, true);
   if (positionals.length !== 1) throw usageError(`usage: keybroker ca ${action} <id> [--json]`);
   const config = await lifecycleConfig(values);
-  const result = await lifecycleStep(() => markIssuer(config.ca.dir, positionals[0]!, action, new Date()));
+  const result = await withParameters(config, (parameters) =>
+    lifecycleStep(() => markIssuer(config.ca.dir, positionals[0]!, action, new Date(), issuerRegistry(config.ca.dir, parameters))));
   print(values.json === true, result, describeTransition(result));
   return 0;
 }
@@ -141,8 +156,11 @@ async function requestIssuer(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { ...LIFECYCLE_OPTIONS, out: { type: 'string' } });
   const config = await lifecycleConfig(values);
   const json = values.json === true;
-  if (!(await dueOrSkip(config, values['if-due'] === true, 'prepare', json))) return 0;
-  const request = await lifecycleStep(() => requestIssuerCertificate(config.ca.dir, new Date(), caParameters(config).keys));
+  const request = await withParameters(config, async (parameters) => {
+    if (!(await dueOrSkip(config, parameters, values['if-due'] === true, 'prepare', json))) return undefined;
+    return lifecycleStep(() => requestIssuerCertificate(config.ca.dir, new Date(), parameters.keys, issuerRegistry(config.ca.dir, parameters)));
+  });
+  if (!request) return 0;
   const out = typeof values.out === 'string' ? values.out : join(config.ca.dir, 'issuers', request.id, 'request.csr');
   if (typeof values.out === 'string') await writeFileAtomic(out, request.csrPem, 0o644);
   print(json, { id: request.id, csr: out, created: request.created, changed: request.created },
@@ -172,7 +190,8 @@ async function importIssuerCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { cert: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' } });
   const certificatePem = await readFile(requireOption(values.cert, '--cert'), 'utf8');
   const config = await lifecycleConfig(values);
-  const result = await lifecycleStep(() => importIssuer(config.ca.dir, certificatePem, new Date()));
+  const result = await withParameters(config, (parameters) =>
+    lifecycleStep(() => importIssuer(config.ca.dir, certificatePem, new Date(), issuerRegistry(config.ca.dir, parameters))));
   print(values.json === true, { ...result, state: 'prepared', changed: result.imported },
     result.imported ? `imported issuer ${result.id} as prepared; "keybroker ca activate" makes it active` : `issuer ${result.id} was already imported`);
   return 0;

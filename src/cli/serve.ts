@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import type { Logger } from '../domain/logger.js';
-import type { CertificateAuthority } from '../pki/ca-home.js';
 import { createApp } from '../server/app.js';
-import { composeBroker } from '../server/compose.js';
+import { composeBroker, reloadOrKeep } from '../server/compose.js';
 import { listen, tlsOptions } from '../server/listen.js';
 import { jsonLogger } from '../server/logger.js';
 import { parseCommandArgs } from './args.js';
@@ -45,7 +43,7 @@ export async function serve(args: string[]): Promise<number> {
   // replaces the TLS context for new connections while open ones carry on.
   broker.context.caLifecycle.onTlsChange((ca) => server.setSecureContext(tlsOptions(ca, config.server.tlsMinVersion)));
   broker.context.caLifecycle.start();
-  process.on('SIGHUP', () => void reload(broker.reloadCa, log));
+  process.on('SIGHUP', () => void reloadOrKeep(broker.reloadCa, log));
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       // Finish requests in flight; idle keep-alive connections close now, stragglers after a grace period.
@@ -58,12 +56,4 @@ export async function serve(args: string[]): Promise<number> {
   });
   await broker.close();
   return 0;
-}
-
-async function reload(reloadCa: () => Promise<CertificateAuthority>, log: Logger): Promise<void> {
-  try {
-    await reloadCa();
-  } catch (error) {
-    log.error('CA reload failed; keeping the CA in force', { error: error instanceof Error ? error.message : String(error) });
-  }
 }

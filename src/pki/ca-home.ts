@@ -9,7 +9,9 @@ import {
 import { readCertificate, type CertificateInfo } from './certificate-info.js';
 import { createCsrWithSigner } from './create-csr.js';
 import { verifyCsr } from './csr.js';
-import { activeIssuer, isInTrustBundle, ISSUER_STATES, type IssuerState, type IssuerStatus } from './issuer-states.js';
+import type { IssuerEntry, IssuerRegistry } from '../domain/issuer-registry.js';
+import { fileIssuerRegistry, issuerDir, issuerId, ISSUER_ID } from './file-issuer-registry.js';
+import { activeIssuer, isInTrustBundle, type IssuerState, type IssuerStatus } from './issuer-states.js';
 import { fileKeyStorage } from './key-storage/file-key-storage.js';
 import type { IssuerKeyStorage } from './key-storage/issuer-key-storage.js';
 import { generateEcKeyPair } from './key-pair.js';
@@ -18,11 +20,12 @@ import { keyObjectSigner, signerFromPem, type CertificateSigner } from './signer
 import { rotateTokenSigningKey } from './token-signing-key.js';
 
 export type { IssuerState } from './issuer-states.js';
+export { issuerDir, ISSUER_ID } from './file-issuer-registry.js';
 
 /**
  * The CA home on the file system (layout in ca/README.md):
  *   root/cert.pem, root/key.pem          the root (key absent when kept offline)
- *   issuers/<id>/cert.pem, key.pem, state.json
+ *   issuers/<id>/cert.pem, key.pem, state.json  (state.json only with the file registry; PostgreSQL holds states otherwise)
  *   issuers/<id>/request.csr             an issuer waiting for the offline root's signature (no state.json yet)
  *   server/cert.pem, server/key.pem      the broker's TLS certificate, signed by the root
  *   bundle.pem                           what clients trust: root plus usable issuers
@@ -53,10 +56,14 @@ export interface CaParameters {
   serverTtlSeconds: number;
   /** Where issuer keys are made and found; key files in the CA home when absent. */
   keys?: IssuerKeyStorage;
+  /** Where issuer states are recorded; state.json files in the CA home when absent. */
+  issuers?: IssuerRegistry;
 }
 
-/** Issuer ids are directory names: a strict shape keeps ids from the API or CLI out of other paths. */
-export const ISSUER_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** The registry of `parameters`, or the CA home's state.json files. */
+export function issuerRegistry(dir: string, parameters?: Pick<CaParameters, 'issuers'>): IssuerRegistry {
+  return parameters?.issuers ?? fileIssuerRegistry(dir);
+}
 
 const KEY_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
@@ -77,15 +84,6 @@ function certificateFromPem(pem: string, what: string): CertificateInfo {
 
 async function readCertificateFile(path: string): Promise<CertificateInfo> {
   return certificateFromPem(await readFile(path, 'utf8'), path);
-}
-
-function issuerId(id: string): string {
-  if (!ISSUER_ID.test(id)) throw new Error(`not an issuer id: ${JSON.stringify(id).slice(0, 80)}`);
-  return id;
-}
-
-export function issuerDir(dir: string, id: string): string {
-  return join(dir, 'issuers', issuerId(id));
 }
 
 /** The one place an issuer's signing key is read from; a key storage port plugs in here. */
@@ -126,11 +124,6 @@ async function writeServerCertificate(dir: string, root: SigningAuthority, param
   await writeFileAtomic(join(dir, 'server', 'cert.pem'), issued.pem, PUBLIC_MODE);
 }
 
-/** Records an issuer's state; state.json is written last when an issuer is made, so its presence marks a complete issuer. */
-export async function writeIssuerState(dir: string, id: string, state: IssuerState, now: Date): Promise<void> {
-  await writeFileAtomic(join(issuerDir(dir, id), 'state.json'), `${JSON.stringify({ id, state, updated_at: now.toISOString() }, null, 2)}\n`, PUBLIC_MODE);
-}
-
 export function newIssuerId(now: Date): string {
   return `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
 }
@@ -141,7 +134,8 @@ export async function createIssuer(dir: string, root: SigningAuthority, paramete
   const { publicKeySpki: spki } = await createIssuerKey(dir, id, parameters.keys);
   const issued = issueIssuerCertificate(root, { spki, trustDomain: parameters.trustDomain, issuerId: id, ttlSeconds: parameters.issuerTtlSeconds, now });
   await writeFileAtomic(join(issuerDir(dir, id), 'cert.pem'), issued.pem, PUBLIC_MODE);
-  await writeIssuerState(dir, id, state, now);
+  // Recorded last: a recorded issuer is a complete one.
+  await issuerRegistry(dir, parameters).record([{ id, state, certificatePem: issued.pem }], now);
   return id;
 }
 
@@ -153,6 +147,7 @@ export interface InitOptions {
 /** Creates root, one active issuer and the server certificate. Refuses to overwrite an existing CA. */
 export async function initCertificateAuthority(dir: string, parameters: CaParameters, now = new Date(), options: InitOptions = {}): Promise<CertificateAuthority> {
   if (await caExists(dir)) throw new Error(`a CA already exists in ${dir}`);
+  if ((await issuerRegistry(dir, parameters).list()).length > 0) throw new Error('the issuer registry already holds the issuers of a CA; initialise a new CA with an empty one');
   const rootKey = generateEcKeyPair('P-384');
   const rootSigner = keyObjectSigner(rootKey.privateKey);
   const rootIssued = createRootCertificate(rootSigner, { trustDomain: parameters.trustDomain, ttlSeconds: parameters.rootTtlSeconds, now });
@@ -171,28 +166,30 @@ export async function initCertificateAuthority(dir: string, parameters: CaParame
   return loadCertificateAuthority(dir, parameters, now);
 }
 
-function parseState(text: string, path: string): { id: string; state: IssuerState } {
-  const record = JSON.parse(text) as { id?: unknown; state?: unknown };
-  if (typeof record.id !== 'string' || !ISSUER_STATES.includes(record.state as IssuerState)) throw new Error(`${path} is not an issuer state record`);
-  return { id: record.id, state: record.state as IssuerState };
+async function issuerRecord(dir: string, entry: IssuerEntry, withSigner: boolean, keys: IssuerKeyStorage | undefined): Promise<IssuerRecord> {
+  const certificate = certificateFromPem(entry.certificatePem, `the certificate of issuer ${entry.id}`);
+  const signer = withSigner ? await loadIssuerSigner(dir, entry.id, keys) : undefined;
+  if (signer && !signer.publicKeySpki.equals(certificate.spki)) throw new Error(`the key found for issuer ${entry.id} does not match its certificate`);
+  return { id: entry.id, state: entry.state, certificate, ...(signer ? { signer } : {}) };
 }
 
-async function readIssuer(dir: string, id: string, withSigner: boolean, keys: IssuerKeyStorage | undefined): Promise<IssuerRecord | undefined> {
-  if (!ISSUER_ID.test(id)) return undefined;
-  const statePath = join(issuerDir(dir, id), 'state.json');
-  if (!(await exists(statePath))) return undefined;
-  const record = parseState(await readFile(statePath, 'utf8'), statePath);
-  const certificate = await readCertificateFile(join(issuerDir(dir, id), 'cert.pem'));
-  const signer = withSigner ? await loadIssuerSigner(dir, id, keys) : undefined;
-  if (signer && !signer.publicKeySpki.equals(certificate.spki)) throw new Error(`the key found for issuer ${id} does not match its certificate`);
-  return { id: record.id, state: record.state, certificate, ...(signer ? { signer } : {}) };
+/**
+ * A shared registry starts from the CA home it serves: while it records no issuer, the home's state.json files are
+ * copied into it (once, under its exclusive section). Afterwards the registry alone decides. Answers the ids copied.
+ */
+export async function seedIssuerRegistry(dir: string, registry: IssuerRegistry, now: Date): Promise<string[]> {
+  return registry.exclusive(async () => {
+    if ((await registry.list()).length > 0) return [];
+    const entries = await fileIssuerRegistry(dir).list();
+    await registry.record(entries, now);
+    return entries.map((entry) => entry.id);
+  });
 }
 
-/** Every complete issuer of the CA home, sorted by id; keys are loaded only when asked. */
-export async function readIssuers(dir: string, options: { withSigners: boolean; keys?: IssuerKeyStorage }): Promise<IssuerRecord[]> {
-  const ids = (await readdir(join(dir, 'issuers')).catch(() => [] as string[])).sort();
-  const issuers = await Promise.all(ids.map((id) => readIssuer(dir, id, options.withSigners, options.keys)));
-  return issuers.filter((issuer): issuer is IssuerRecord => issuer !== undefined);
+/** Every recorded issuer, sorted by id; keys are loaded only when asked. */
+export async function readIssuers(dir: string, options: { withSigners: boolean; keys?: IssuerKeyStorage; issuers?: IssuerRegistry }): Promise<IssuerRecord[]> {
+  const entries = await issuerRegistry(dir, options).list();
+  return Promise.all(entries.map((entry) => issuerRecord(dir, entry, options.withSigners, options.keys)));
 }
 
 export function issuerStatus(issuer: IssuerRecord): IssuerStatus {
@@ -220,14 +217,14 @@ async function writeIfChanged(path: string, text: string): Promise<void> {
 }
 
 /** Rewrites bundle.pem from the issuers' states at `now` (after a transition made outside the server). */
-export async function refreshTrustBundle(dir: string, now: Date): Promise<void> {
-  await writeIfChanged(join(dir, 'bundle.pem'), trustBundle(await readRootCertificate(dir), await readIssuers(dir, { withSigners: false }), now));
+export async function refreshTrustBundle(dir: string, now: Date, issuers: IssuerRegistry): Promise<void> {
+  await writeIfChanged(join(dir, 'bundle.pem'), trustBundle(await readRootCertificate(dir), await readIssuers(dir, { withSigners: false, issuers }), now));
 }
 
 export async function loadCertificateAuthority(dir: string, parameters: CaParameters, now = new Date()): Promise<CertificateAuthority> {
   if (!(await caExists(dir))) throw new Error(`no CA in ${dir}: run "keybroker ca init" or start with --dev`);
   const root = await readRootCertificate(dir);
-  const issuers = await readIssuers(dir, { withSigners: true, ...(parameters.keys ? { keys: parameters.keys } : {}) });
+  const issuers = await readIssuers(dir, { withSigners: true, ...(parameters.keys ? { keys: parameters.keys } : {}), issuers: issuerRegistry(dir, parameters) });
   const active = activeIssuer(issuers);
   if (!active) throw new Error(`the CA in ${dir} must have exactly one active issuer, found ${issuers.filter((issuer) => issuer.state === 'active').length}`);
   const { id, certificate, signer } = active;
@@ -266,12 +263,13 @@ export async function requestIssuer(dir: string, now: Date, keys?: IssuerKeyStor
   return { id, csrPem: pem };
 }
 
-/** Issuer requests still waiting for the root's signature. */
-export async function pendingIssuerRequests(dir: string): Promise<{ id: string; csrPem: string }[]> {
+/** Issuer requests still waiting for the root's signature: a request.csr whose issuer is not recorded yet. */
+export async function pendingIssuerRequests(dir: string, issuers: IssuerRegistry): Promise<{ id: string; csrPem: string }[]> {
   const ids = (await readdir(join(dir, 'issuers')).catch(() => [] as string[])).filter((id) => ISSUER_ID.test(id)).sort();
+  const recorded = new Set((await issuers.list()).map((entry) => entry.id));
   const pending: { id: string; csrPem: string }[] = [];
   for (const id of ids) {
-    if (await exists(join(issuerDir(dir, id), 'state.json'))) continue;
+    if (recorded.has(id)) continue;
     const csrPem = await readFile(join(issuerDir(dir, id), 'request.csr'), 'utf8').catch(() => undefined);
     if (csrPem) pending.push({ id, csrPem });
   }
@@ -301,19 +299,19 @@ export function signIssuerRequest(root: SigningAuthority, csrPem: string, parame
  * limited to path length 0, holds the key of a pending request and is within its validity; then stores it as
  * `prepared`. Importing the same certificate again changes nothing.
  */
-export async function importIssuerCertificate(dir: string, certificatePem: string, now: Date): Promise<{ id: string; imported: boolean }> {
+export async function importIssuerCertificate(dir: string, certificatePem: string, now: Date, issuers: IssuerRegistry): Promise<{ id: string; imported: boolean }> {
   const certificate = certificateFromPem(certificatePem, 'the issuer certificate');
   const root = await readRootCertificate(dir);
   const x509 = new X509Certificate(certificate.der);
   if (!x509.checkIssued(root.x509) || !x509.verify(root.publicKey)) throw new Error('the issuer certificate was not signed by this CA\'s root');
   if (!x509.ca) throw new Error('the issuer certificate is not a CA certificate (basicConstraints CA:TRUE is required)');
   if (certificate.notAfter <= now || certificate.notBefore > now) throw new Error('the issuer certificate is not within its validity period');
-  const existing = (await readIssuers(dir, { withSigners: false })).find((issuer) => issuer.certificate.der.equals(certificate.der));
+  const existing = (await readIssuers(dir, { withSigners: false, issuers })).find((issuer) => issuer.certificate.der.equals(certificate.der));
   if (existing) return { id: existing.id, imported: false };
-  for (const request of await pendingIssuerRequests(dir)) {
+  for (const request of await pendingIssuerRequests(dir, issuers)) {
     if (!verifyCsr(request.csrPem).spki.equals(certificate.spki)) continue;
     await writeFileAtomic(join(issuerDir(dir, request.id), 'cert.pem'), certificate.pem, PUBLIC_MODE);
-    await writeIssuerState(dir, request.id, 'prepared', now);
+    await issuers.record([{ id: request.id, state: 'prepared', certificatePem: certificate.pem }], now);
     return { id: request.id, imported: true };
   }
   throw new Error('no pending issuer request in this CA home holds the key of that certificate ("keybroker ca request-issuer" makes one)');

@@ -1,5 +1,6 @@
 import type { Logger } from '../domain/logger.js';
-import { issuerStatuses, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from './ca-home.js';
+import type { IssuerRegistry } from '../domain/issuer-registry.js';
+import { issuerRegistry, issuerStatuses, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from './ca-home.js';
 import { CaBusy, withCaLock } from './ca-lock.js';
 import { activateIssuer, markIssuer, prepareIssuer, runDueRotationStep, type TransitionResult } from './ca-operations.js';
 import { statusDocument, TransitionRefused } from './issuer-states.js';
@@ -119,6 +120,10 @@ export class CaLifecycle {
     this.timer = undefined;
   }
 
+  private get registry(): IssuerRegistry {
+    return issuerRegistry(this.options.dir, this.options.parameters);
+  }
+
   private transition<T>(step: (now: Date) => Promise<T>): Promise<T> {
     return this.serialized(async () => {
       const result = await step(this.options.clock());
@@ -132,10 +137,10 @@ export class CaLifecycle {
   }
 
   activate(): Promise<TransitionResult> {
-    return this.transition((now) => activateIssuer(this.options.dir, undefined, now));
+    return this.transition((now) => activateIssuer(this.options.dir, undefined, now, this.registry));
   }
 
   mark(id: string, action: 'taint' | 'revoke'): Promise<TransitionResult> {
-    return this.transition((now) => markIssuer(this.options.dir, id, action, now));
+    return this.transition((now) => markIssuer(this.options.dir, id, action, now, this.registry));
   }
 }

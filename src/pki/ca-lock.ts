@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,9 @@ export class CaBusy extends Error {
 }
 
 const RETRY_MS = 25;
+
+/** The lock files the current chain of calls holds. */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 
 function processAlive(pid: number): boolean {
   try {
@@ -34,6 +38,9 @@ async function removeIfStale(path: string): Promise<void> {
  */
 export async function withCaLock<T>(dir: string, action: () => Promise<T>, waitMs = 10_000): Promise<T> {
   const path = join(dir, '.lock');
+  // Re-entrant within one chain of calls: a step holding the lock may call another that takes it (the file registry).
+  const held = heldLocks.getStore();
+  if (held?.has(path)) return action();
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
@@ -55,7 +62,7 @@ export async function withCaLock<T>(dir: string, action: () => Promise<T>, waitM
     }
   }
   try {
-    return await action();
+    return await heldLocks.run(new Set([...(held ?? []), path]), action);
   } finally {
     await rm(path, { force: true });
   }

@@ -7,9 +7,9 @@
  * A prepared or retired issuer may also be tainted or revoked directly; the active one never is, since
  * exactly one issuer must stay active: activate a successor first.
  */
-export type IssuerState = 'prepared' | 'active' | 'retired' | 'tainted' | 'revoked';
+import type { IssuerState } from '../domain/issuer-registry.js';
 
-export const ISSUER_STATES: readonly IssuerState[] = ['prepared', 'active', 'retired', 'tainted', 'revoked'];
+export { ISSUER_STATES, type IssuerState } from '../domain/issuer-registry.js';
 
 /** What the lifecycle needs to know of an issuer. */
 export interface IssuerStatus {

@@ -48,3 +48,14 @@ export async function recordBestEffort(context: AuditContext, event: AuditEvent)
 export function recordCaEvent(context: AuditContext, action: string, issuer: string, detail?: Record<string, string | number>): Promise<AuditRecord> {
   return recordRequired(context, { type: 'ca', action, issuer, ...(detail ? { detail } : {}) });
 }
+
+/** One `issuer.<state>` event per issuer that appeared or changed state between `before` and `after`. */
+export async function recordIssuerStateChanges(
+  context: AuditContext, before: readonly { id: string; state: string }[], after: readonly { id: string; state: string }[],
+): Promise<void> {
+  const states = new Map(before.map((issuer) => [issuer.id, issuer.state]));
+  for (const issuer of after) {
+    const from = states.get(issuer.id);
+    if (from !== issuer.state) await recordCaEvent(context, `issuer.${issuer.state}`, issuer.id, from ? { from } : undefined);
+  }
+}

@@ -4,7 +4,10 @@ import { registerVerifiers } from '../attestation/services/register-verifiers.js
 import { createBuiltinVerifier } from '../attestation/verifiers/builtin-verifiers.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../domain/logger.js';
-import { caExists, initCertificateAuthority, loadCertificateAuthority, type CaParameters, type CertificateAuthority } from '../pki/ca-home.js';
+import type { IssuerRegistry } from '../domain/issuer-registry.js';
+import {
+  caExists, initCertificateAuthority, loadCertificateAuthority, seedIssuerRegistry, type CaParameters, type CertificateAuthority,
+} from '../pki/ca-home.js';
 import { CaLifecycle } from '../pki/ca-lifecycle.js';
 import { loadDefaultPolicies } from '../policy/default-policies.js';
 import { PolicyService } from '../policy/policy-service.js';
@@ -15,30 +18,58 @@ import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
 import { loadIdentityProviders } from './identity-providers.js';
+import { CA_TOPIC } from '../store/change-feed.js';
 import { openStores } from '../store/open-stores.js';
+import { openPgIssuerRegistry } from '../store/postgres/pg-stores.js';
 import { issuerKeyStorage } from './issuer-key-storage.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
-import { recordCaEvent } from '../protocol/audit-trail.js';
+import { recordIssuerStateChanges } from '../protocol/audit-trail.js';
+import { auditedIssuerRegistry } from '../protocol/audited-issuer-registry.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
 
-export function caParameters(config: Config): CaParameters {
+/** `issuers`: the shared store's registry; the CA home's state.json files when absent. */
+export function caParameters(config: Config, issuers?: IssuerRegistry): CaParameters {
   return {
     trustDomain: config.ca.trustDomain,
     rootTtlSeconds: config.ca.rootTtlSeconds,
     issuerTtlSeconds: config.ca.issuerTtlSeconds,
     serverTtlSeconds: config.ca.serverTtlSeconds,
     keys: issuerKeyStorage(config),
+    ...(issuers ? { issuers } : {}),
   };
 }
 
+/** A shared registry that records nothing yet takes the issuer states of the CA home. */
+async function seedSharedRegistry(config: Config, issuers: IssuerRegistry, log: Logger): Promise<void> {
+  const copied = await seedIssuerRegistry(config.ca.dir, issuers, new Date());
+  if (copied.length > 0) log.info('issuer states copied from the CA home into the shared store', { issuers: copied });
+}
+
+/**
+ * Runs `action` with the CA parameters of `config` (the `keybroker ca` commands): with a PostgreSQL `[store]`, the
+ * issuer registry in the database is open meanwhile.
+ */
+export async function withCaParameters<T>(config: Config, log: Logger, action: (parameters: CaParameters) => Promise<T>): Promise<T> {
+  if (config.store.backend !== 'postgres') return action(caParameters(config));
+  const { registry: shared, audit, close } = await openPgIssuerRegistry({ url: config.store.url!, log });
+  try {
+    const registry = auditedIssuerRegistry(shared, { stores: { audit }, clock: () => new Date(), log });
+    await seedSharedRegistry(config, registry, log);
+    return await action(caParameters(config, registry));
+  } finally {
+    await close();
+  }
+}
+
 /** Loads the CA; in development mode a missing CA is created. */
-export async function openCertificateAuthority(config: Config, log: Logger): Promise<{ ca: CertificateAuthority; created: boolean }> {
+export async function openCertificateAuthority(config: Config, log: Logger, parameters: CaParameters): Promise<{ ca: CertificateAuthority; created: boolean }> {
   if (!(await caExists(config.ca.dir))) {
     if (!config.dev) throw new Error(`no CA in ${config.ca.dir}: run "keybroker ca init" first, or start with --dev for a development CA`);
     log.warn('creating a development CA', { dir: config.ca.dir });
-    return { ca: await initCertificateAuthority(config.ca.dir, caParameters(config)), created: true };
+    return { ca: await initCertificateAuthority(config.ca.dir, parameters), created: true };
   }
-  return { ca: await loadCertificateAuthority(config.ca.dir, caParameters(config)), created: false };
+  if (parameters.issuers) await seedSharedRegistry(config, parameters.issuers, log);
+  return { ca: await loadCertificateAuthority(config.ca.dir, parameters), created: false };
 }
 
 export interface Broker {
@@ -48,22 +79,24 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-/** One audit record per issuer that appeared or changed state, whoever made the change (server, CLI, script). */
-async function recordIssuerChanges(context: BrokerContext, previous: CertificateAuthority, loaded: CertificateAuthority): Promise<void> {
-  const before = new Map(previous.issuers.map((issuer) => [issuer.id, issuer.state]));
-  for (const issuer of loaded.issuers) {
-    const from = before.get(issuer.id);
-    if (from !== issuer.state) await recordCaEvent(context, `issuer.${issuer.state}`, issuer.id, from ? { from } : undefined);
-  }
+/** Re-reads the CA (SIGHUP, a change another process recorded); a failure is logged and the CA in force stays. */
+export async function reloadOrKeep(reload: () => Promise<unknown>, log: Logger): Promise<void> {
+  await reload().catch((error: unknown) => {
+    log.error('CA reload failed; keeping the CA in force', { error: error instanceof Error ? error.message : String(error) });
+  });
 }
 
 /** The composition root: picks adapters from the config and wires the broker. */
 export async function composeBroker(config: Config, log: Logger, clock: () => Date = () => new Date()): Promise<Broker & { caCreated: boolean }> {
   const stores = await openStores(config.store, log);
-  const { ca: initialCa, created } = await openCertificateAuthority(config, log);
+  const parameters = caParameters(config, stores.issuers && auditedIssuerRegistry(stores.issuers, { stores, clock, log }));
+  const { ca: initialCa, created } = await openCertificateAuthority(config, log, parameters);
   const lifecycle = new CaLifecycle(initialCa, {
-    dir: config.ca.dir, parameters: caParameters(config), clock, log, autoRotate: config.ca.autoRotate, checkIntervalMs: config.ca.checkIntervalMs,
+    dir: config.ca.dir, parameters, clock, log, autoRotate: config.ca.autoRotate, checkIntervalMs: config.ca.checkIntervalMs,
   });
+  // A transition recorded by another replica or by `keybroker ca` reaches this one through the store's change feed.
+  const followCa = (): void => void reloadOrKeep(() => lifecycle.reload(), log);
+  const stopCaFollow = stores.changes?.subscribe(CA_TOPIC, { changed: followCa, resync: followCa }) ?? (() => undefined);
   const ca = (): CertificateAuthority => lifecycle.current();
   const verifiers = new VerifierRegistry();
   const builtin = await createBuiltinVerifier(config.attestation, clock);
@@ -101,7 +134,9 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   };
   lifecycle.onChange(async (previous, loaded) => {
     tokenKeys = await loadTokenSigningKeys(config.ca.dir);
-    await recordIssuerChanges(context, previous, loaded);
+    // The CA home's own states are audited here, whoever changed them (server, CLI, script): only the server
+    // writes the embedded audit log. A shared registry is audited by the process that records each change.
+    if (!stores.issuers) await recordIssuerStateChanges(context, previous.issuers, loaded.issuers);
   });
   return {
     context,
@@ -113,6 +148,7 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     },
     close: () => {
       lifecycle.stop();
+      stopCaFollow();
       stopPolicyRefresh();
       return Promise.all(services.map((service) => service.close())).then(() => stores.close());
     },

@@ -20,6 +20,8 @@ export const RESOURCE_TOPIC = 'resource';
 export const POLICY_TOPIC = 'policy';
 /** Key: the serial of a newly revoked certificate. */
 export const REVOCATION_TOPIC = 'revocation';
+/** Key: the id of an issuing CA that was recorded or changed state. */
+export const CA_TOPIC = 'ca';
 
 /** Subscribers by topic, for a feed implementation to dispatch to. */
 export class ChangeSubscribers implements ChangeFeed {

@@ -1,5 +1,6 @@
 /** Store ports: what the broker needs from persistence. Adapters live in store/fs (embedded) and store/postgres (shared by replicas). */
 import type { AuditRecord } from '../domain/audit-chain.js';
+import type { IssuerRegistry } from '../domain/issuer-registry.js';
 import type { ChangeFeed } from './change-feed.js';
 
 export type { AuditRecord };
@@ -154,4 +155,6 @@ export interface Stores extends CoreStores {
   certificates: CertificateLog;
   /** Changes made by other processes sharing the store (PostgreSQL); absent where one process owns it. */
   changes?: ChangeFeed;
+  /** Issuing-CA states shared by replicas (PostgreSQL); absent where the CA home's state.json files hold them. */
+  issuers?: IssuerRegistry;
 }

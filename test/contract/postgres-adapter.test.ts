@@ -2,6 +2,7 @@ import pg from 'pg';
 import { silentLogger } from '../../src/domain/logger.js';
 import { openPgStores } from '../../src/store/postgres/pg-stores.js';
 import { useTestDatabase } from '../helpers/pg-test-database.js';
+import { issuerRegistryContract } from './issuer-registry.contract.js';
 import { policyAuditContract } from './policy-audit.contract.js';
 import { revocationsContract } from './revocations-certificates.contract.js';
 import { storeContract } from './store-contract.js';
@@ -35,6 +36,18 @@ describe('PostgreSQL adapter', () => {
       async open() {
         const stores = await openStores();
         return { policies: stores.policies, audit: stores.audit, close: () => stores.close() };
+      },
+      sharedByProcesses: true,
+      dispose: async () => undefined,
+    };
+  });
+
+  issuerRegistryContract('postgres', async () => {
+    await emptyTables();
+    return {
+      async open() {
+        const stores = await openStores();
+        return { issuers: stores.issuers!, close: () => stores.close() };
       },
       sharedByProcesses: true,
       dispose: async () => undefined,

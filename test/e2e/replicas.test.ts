@@ -3,7 +3,8 @@
  * owns, to cut it for an outage) and one home: the CA and the nonce sealing key, as a shared volume would provide.
  */
 import { expect } from 'chai';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { eventually } from '../helpers/eventually.js';
@@ -232,5 +233,46 @@ describe('several replicas on one PostgreSQL', function () {
     expect(verdict).to.deep.include({ ok: true, checked: Number(rows[0]!.count), last_seq: Number(rows[0]!.count) });
     // The tests above issued certificates on every replica, dozens of records, all in that one chain.
     expect(verdict.checked).to.be.greaterThan(50);
+  });
+
+  // Last: tainting the first issuer also ends the admin certificate the tests above use.
+  it('an issuer rotated and tainted with `keybroker ca` is in force on every replica without a signal: the states live in PostgreSQL', async () => {
+    const [one, three] = replicas.filter((replica) => replica.running()) as [BrokerProcess, BrokerProcess];
+    const path = randomResourcePath();
+    expect((await putResource(one, path, 'across a rotation')).status).to.equal(201);
+    const before = await attestNew(three);
+    const ca = async (args: string[]) => {
+      const result = await runCli(one.home, ['ca', ...args, '--json']);
+      expect(result.code, describeResult(result)).to.equal(0);
+      return JSON.parse(result.stdout.toString()) as { id: string; retired?: string };
+    };
+    await ca(['prepare']);
+    const activated = await ca(['activate']);
+    const rows = await queryDatabase<{ id: string; state: string; certificate: string }>('SELECT id, state, certificate FROM keybroker_ca_issuers ORDER BY id');
+    expect(rows.map((row) => row.state).sort()).to.deep.equal(['active', 'retired']);
+    const successor = new X509Certificate(rows.find((row) => row.id === activated.id)!.certificate);
+    // The CA home holds keys and certificates; the states are in the database only.
+    for (const row of rows) expect(existsSync(join(one.home, 'ca', 'issuers', row.id, 'state.json'))).to.equal(false);
+
+    // The bound is the change feed's (1 s); the poll only keeps a failure from hanging.
+    let after = await attestNew(three);
+    await eventually(async () => new X509Certificate((after = await attestNew(three)).response.certificate).checkIssued(successor));
+    expect((await getResource(three, path, before.credential)).status, 'a retired issuer\'s leaf stays valid').to.equal(200);
+
+    await ca(['taint', activated.retired!]);
+    expect((await queryDatabase<{ state: string }>(`SELECT state FROM keybroker_ca_issuers WHERE id = '${activated.retired!}'`))[0]!.state).to.equal('tainted');
+    for (const replica of [three, one]) {
+      await eventually(async () => (await getResource(replica, path, before.credential)).status === 401);
+      expectProblem(await getResource(replica, path, before.credential), 401, 'certificate-invalid');
+    }
+    expect((await getResource(three, path, after.credential)).text()).to.equal('across a rotation');
+
+    // Each transition is in the one audit chain once, recorded by the process that made it (replica 1 creating the
+    // development CA, then the commands), not once per replica.
+    const lines = await queryDatabase<{ line: string }>('SELECT line FROM keybroker_audit_log ORDER BY seq');
+    const caEvents = lines.map((row) => (JSON.parse(row.line) as { event: { type: string; action: string; issuer: string } }).event)
+      .filter((event) => event.type === 'ca' && (event.issuer === activated.id || event.issuer === activated.retired))
+      .map((event) => `${event.action} ${event.issuer === activated.id ? 'successor' : 'predecessor'}`);
+    expect(caEvents).to.deep.equal(['issuer.active predecessor', 'issuer.prepared successor', 'issuer.active successor', 'issuer.retired predecessor', 'issuer.tainted predecessor']);
   });
 });

@@ -115,6 +115,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX keybroker_certificates_issuer ON keybroker_certificates (issuer_id, id);`,
   },
+  {
+    id: 8,
+    name: 'issuing CA states',
+    sql: `
+      CREATE TABLE keybroker_ca_issuers (
+        id text PRIMARY KEY,
+        state text NOT NULL CHECK (state IN ('prepared', 'active', 'retired', 'tainted', 'revoked')),
+        certificate text NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE TRIGGER keybroker_ca_issuers_changed AFTER INSERT OR UPDATE ON keybroker_ca_issuers
+        FOR EACH ROW EXECUTE FUNCTION keybroker_notify_change('ca', 'id');`,
+  },
 ];
 
 /** Any fixed number; every keybroker replica takes the same one, so only one migrates at a time. */

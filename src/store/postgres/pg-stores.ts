@@ -6,6 +6,7 @@ import { runMigrations } from './migrations.js';
 import { PgAuditLog } from './pg-audit-log.js';
 import { PgCertificateLog } from './pg-certificate-log.js';
 import { PgChangeFeed } from './pg-change-feed.js';
+import { PgIssuerRegistry } from './pg-issuer-registry.js';
 import { PgNonceLedger } from './pg-nonce-ledger.js';
 import { PgPolicyStore } from './pg-policy-store.js';
 import { PgResourceStore } from './pg-resource-store.js';
@@ -35,12 +36,8 @@ function connectionConfig(url: string): pg.ClientConfig {
   return { connectionString: url, connectionTimeoutMillis: 3_000, query_timeout: 10_000, keepAlive: true, application_name: 'keybroker' };
 }
 
-/**
- * The shared store for several replicas: runs the migrations (under an advisory lock), then opens the pool, the
- * change feed and the per-replica resource cache; every port is kept in the database. Throws one clear line when the
- * database cannot be reached.
- */
-export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
+/** A pool on a migrated database, and the health tracker its ports share. Throws one clear line when the database cannot be reached. */
+async function openMigratedPool(options: Pick<PgStoresOptions, 'url' | 'log' | 'poolSize'>): Promise<{ pool: pg.Pool; health: StoreHealth }> {
   const database = describeDatabase(options.url);
   const health = new StoreHealth(options.log, database, new URL(options.url).password || undefined);
   const pool = new pg.Pool({ ...connectionConfig(options.url), max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
@@ -54,6 +51,28 @@ export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new Error(`store: PostgreSQL at ${database}: ${reason}`);
   }
+  return { pool, health };
+}
+
+/**
+ * The issuer registry and the audit log its transitions are recorded in, for `keybroker ca ...` run with a
+ * PostgreSQL `[store]`: a small pool (one connection holds the transition lock while the step queries on another).
+ */
+export async function openPgIssuerRegistry(
+  options: Pick<PgStoresOptions, 'url' | 'log'>,
+): Promise<{ registry: PgIssuerRegistry; audit: PgAuditLog; close(): Promise<void> }> {
+  const { pool, health } = await openMigratedPool({ ...options, poolSize: 3 });
+  const audit = new PgAuditLog(pool, health);
+  return { registry: new PgIssuerRegistry(pool, health), audit, close: async () => { await audit.close(); await pool.end(); } };
+}
+
+/**
+ * The shared store for several replicas: runs the migrations (under an advisory lock), then opens the pool, the
+ * change feed and the per-replica resource cache; every port is kept in the database. Throws one clear line when the
+ * database cannot be reached.
+ */
+export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
+  const { pool, health } = await openMigratedPool(options);
   const feed = new PgChangeFeed(connectionConfig(options.url));
   await feed.start();
   const resources = new CachedResourceStore(new PgResourceStore(pool, health), feed, {
@@ -73,6 +92,7 @@ export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
     audit,
     revocations,
     certificates: new PgCertificateLog(pool, health),
+    issuers: new PgIssuerRegistry(pool, health),
     changes: feed,
     ready: () => health.guard('readiness check', () => pool.query('SELECT 1')).then(() => true, () => false),
     close() {

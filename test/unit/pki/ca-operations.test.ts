@@ -6,6 +6,7 @@ import {
   initCertificateAuthority, loadCertificateAuthority, pendingIssuerRequests, rootAuthorityIn, signIssuerRequest, type CaParameters,
 } from '../../../src/pki/ca-home.js';
 import { withCaLock, CaBusy } from '../../../src/pki/ca-lock.js';
+import { fileIssuerRegistry } from '../../../src/pki/file-issuer-registry.js';
 import {
   activateIssuer, importIssuer, markIssuer, prepareIssuer, requestIssuerCertificate, retireIssuer, runDueRotationStep,
 } from '../../../src/pki/ca-operations.js';
@@ -145,12 +146,12 @@ describe('pki/ca-operations', function () {
       expect(request.created).to.equal(true);
       expect((await stat(join(dir, 'issuers', request.id, 'key.pem'))).mode & 0o777).to.equal(0o600);
       expect(await requestIssuerCertificate(dir, at(31))).to.deep.equal({ ...request, created: false });
-      expect((await pendingIssuerRequests(dir)).map((pending) => pending.id)).to.deep.equal([request.id]);
+      expect((await pendingIssuerRequests(dir, fileIssuerRegistry(dir))).map((pending) => pending.id)).to.deep.equal([request.id]);
 
       const certificatePem = signIssuerRequest(await offlineRoot(), request.csrPem, parameters, at(30));
       expect(await importIssuer(dir, certificatePem, at(30))).to.deep.equal({ id: request.id, imported: true });
       expect(await importIssuer(dir, certificatePem, at(30))).to.deep.equal({ id: request.id, imported: false });
-      expect(await pendingIssuerRequests(dir)).to.deep.equal([]);
+      expect(await pendingIssuerRequests(dir, fileIssuerRegistry(dir))).to.deep.equal([]);
       await activateIssuer(dir, undefined, at(50));
       const ca = await loadCertificateAuthority(dir, parameters, at(50));
       expect(ca.active.id).to.equal(request.id);
@@ -195,6 +196,22 @@ describe('pki/ca-operations', function () {
     release();
     await Promise.all([first, second]);
     expect(order).to.deep.equal(['first', 'first released', 'second']);
+  });
+
+  it('lets a step that holds the lock take it again (the file registry inside a transition); others still wait', async () => {
+    let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => { entered = resolve; });
+    const holder = withCaLock(dir, async () => {
+      const inner = await withCaLock(dir, async () => 'inner', 50);
+      entered();
+      await new Promise<void>((resolve) => { release = resolve; });
+      return inner;
+    });
+    await inside;
+    expect(await thrownBy(() => withCaLock(dir, async () => undefined, 50))).to.be.instanceOf(CaBusy);
+    release();
+    expect(await holder).to.equal('inner');
   });
 
   it('reads a read-only CA home without a lock', async function () {
