@@ -71,6 +71,21 @@ export async function loadTokenSigningKeys(caDir: string): Promise<TokenSigningK
   };
 }
 
+/** Only what a token signing key of keybroker can be: an EC P-256 public key with a kid. */
+function isTokenVerificationKey(key: JWK): boolean {
+  return key.kty === 'EC' && key.crv === 'P-256' && typeof key.kid === 'string' && KID.test(key.kid) && key.d === undefined;
+}
+
+/**
+ * The local keys plus the public keys other replicas published, for verification and the JWKS: a token signed by
+ * a replica whose CA home has another key verifies here too. Signing stays with the local current key.
+ */
+export function withPublishedKeys(local: TokenSigningKeys, published: readonly JWK[]): TokenSigningKeys {
+  const kids = new Set(local.jwks.keys.map((key) => key.kid));
+  const others = published.filter((key) => isTokenVerificationKey(key) && !kids.has(key.kid));
+  return others.length === 0 ? local : { current: local.current, jwks: { keys: [...local.jwks.keys, ...others] } };
+}
+
 /** At start: loads the keys, creating the first one when `create` (development mode) and none exists. */
 export async function openTokenSigningKeys(caDir: string, create: boolean): Promise<TokenSigningKeys> {
   if (create && !(await tokenSigningKeyExists(caDir))) await rotateTokenSigningKey(caDir);

@@ -17,6 +17,7 @@ import { SealedBox } from '../protocol/sealed-box.js';
 import { CrlPublisher } from '../protocol/crl-publisher.js';
 import { NonceSealer } from '../protocol/sealed-nonce.js';
 import { loadTokenSigningKeys, openTokenSigningKeys } from '../pki/token-signing-key.js';
+import { TokenKeyRing } from '../protocol/v0/token-key-ring.js';
 import { loadIdentityProviders } from './identity-providers.js';
 import { CA_TOPIC } from '../store/change-feed.js';
 import { openStores } from '../store/open-stores.js';
@@ -106,7 +107,8 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
   const policies = await PolicyService.open(stores.policies, await loadDefaultPolicies(), { devMode: config.dev, sampleEnabled: config.attestation.enableSample }, metrics, clock());
   // Replicas share policies through the store: each one puts in force a version another one stored when notified.
   const stopPolicyRefresh = stores.changes ? policies.follow(stores.changes, log) : () => undefined;
-  let tokenKeys = await openTokenSigningKeys(config.ca.dir, config.dev);
+  const tokenKeys = await TokenKeyRing.open(await openTokenSigningKeys(config.ca.dir, config.dev), stores.keyDirectory, clock());
+  const stopTokenKeyFollow = stores.changes ? tokenKeys.follow(stores.changes, log) : () => undefined;
   const context: BrokerContext = {
     trustDomain: config.ca.trustDomain,
     devMode: config.dev,
@@ -129,11 +131,11 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
       sessionTtlSeconds: config.v0.sessionTtlSeconds,
       allowRsa1_5: config.v0.allowRsa1_5,
       sessionBox: new SealedBox(nonceKey, 'keybroker-v0-session-v1'),
-      tokenKeys: () => tokenKeys,
+      tokenKeys: () => tokenKeys.current(),
     },
   };
   lifecycle.onChange(async (previous, loaded) => {
-    tokenKeys = await loadTokenSigningKeys(config.ca.dir);
+    await tokenKeys.update(await loadTokenSigningKeys(config.ca.dir), clock());
     // The CA home's own states are audited here, whoever changed them (server, CLI, script): only the server
     // writes the embedded audit log. A shared registry is audited by the process that records each change.
     if (!stores.issuers) await recordIssuerStateChanges(context, previous.issuers, loaded.issuers);
@@ -143,12 +145,13 @@ export async function composeBroker(config: Config, log: Logger, clock: () => Da
     caCreated: created,
     async reloadCa() {
       const reloaded = await lifecycle.reload();
-      tokenKeys = await loadTokenSigningKeys(config.ca.dir);
+      await tokenKeys.update(await loadTokenSigningKeys(config.ca.dir), clock());
       return reloaded;
     },
     close: () => {
       lifecycle.stop();
       stopCaFollow();
+      stopTokenKeyFollow();
       stopPolicyRefresh();
       return Promise.all(services.map((service) => service.close())).then(() => stores.close());
     },

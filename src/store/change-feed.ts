@@ -22,6 +22,8 @@ export const POLICY_TOPIC = 'policy';
 export const REVOCATION_TOPIC = 'revocation';
 /** Key: the id of an issuing CA that was recorded or changed state. */
 export const CA_TOPIC = 'ca';
+/** Key: the purpose of a newly published key. */
+export const PUBLISHED_KEY_TOPIC = 'published-key';
 
 /** Subscribers by topic, for a feed implementation to dispatch to. */
 export class ChangeSubscribers implements ChangeFeed {

@@ -137,6 +137,24 @@ export interface AuditLog {
   append(event: Record<string, unknown>, at: Date): Promise<AuditRecord>;
 }
 
+/** Public facts about a key a replica holds (never the key itself), so replicas that hold different keys still agree. */
+export interface PublishedKey {
+  /** What the key is for, e.g. `v0-token` (the trustee protocol's token signing key). */
+  purpose: string;
+  kid: string;
+  /** The public key as a JWK, with its `kid`. */
+  publicJwk: Record<string, unknown>;
+  /** RFC 3339: when a replica first published it. */
+  publishedAt: string;
+}
+
+export interface KeyDirectory {
+  /** Publishes keys; a key already published keeps its first record. */
+  publish(keys: readonly Omit<PublishedKey, 'publishedAt'>[], at: Date): Promise<void>;
+  /** The `limit` most recently published keys of `purpose`, newest first. */
+  recent(purpose: string, limit: number): Promise<PublishedKey[]>;
+}
+
 /** What every backend adapter provides (contract: test/contract/store-contract.ts). */
 export interface CoreStores {
   resources: ResourceStore;
@@ -157,4 +175,6 @@ export interface Stores extends CoreStores {
   changes?: ChangeFeed;
   /** Issuing-CA states shared by replicas (PostgreSQL); absent where the CA home's state.json files hold them. */
   issuers?: IssuerRegistry;
+  /** Public keys published by every replica (PostgreSQL); absent where one process holds all keys. */
+  keyDirectory?: KeyDirectory;
 }

@@ -3,6 +3,7 @@ import { silentLogger } from '../../src/domain/logger.js';
 import { openPgStores } from '../../src/store/postgres/pg-stores.js';
 import { useTestDatabase } from '../helpers/pg-test-database.js';
 import { issuerRegistryContract } from './issuer-registry.contract.js';
+import { keyDirectoryContract } from './key-directory.contract.js';
 import { policyAuditContract } from './policy-audit.contract.js';
 import { revocationsContract } from './revocations-certificates.contract.js';
 import { storeContract } from './store-contract.js';
@@ -48,6 +49,18 @@ describe('PostgreSQL adapter', () => {
       async open() {
         const stores = await openStores();
         return { issuers: stores.issuers!, close: () => stores.close() };
+      },
+      sharedByProcesses: true,
+      dispose: async () => undefined,
+    };
+  });
+
+  keyDirectoryContract('postgres', async () => {
+    await emptyTables();
+    return {
+      async open() {
+        const stores = await openStores();
+        return { keys: stores.keyDirectory!, close: () => stores.close() };
       },
       sharedByProcesses: true,
       dispose: async () => undefined,

@@ -128,6 +128,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER keybroker_ca_issuers_changed AFTER INSERT OR UPDATE ON keybroker_ca_issuers
         FOR EACH ROW EXECUTE FUNCTION keybroker_notify_change('ca', 'id');`,
   },
+  {
+    id: 9,
+    name: 'published keys',
+    sql: `
+      CREATE TABLE keybroker_published_keys (
+        purpose text NOT NULL,
+        kid text NOT NULL,
+        public_jwk text NOT NULL,
+        published_at timestamptz NOT NULL,
+        PRIMARY KEY (purpose, kid)
+      );
+      CREATE INDEX keybroker_published_keys_recent ON keybroker_published_keys (purpose, published_at DESC);
+      CREATE TRIGGER keybroker_published_keys_changed AFTER INSERT ON keybroker_published_keys
+        FOR EACH ROW EXECUTE FUNCTION keybroker_notify_change('published-key', 'purpose');`,
+  },
 ];
 
 /** Any fixed number; every keybroker replica takes the same one, so only one migrates at a time. */

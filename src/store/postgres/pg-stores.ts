@@ -7,6 +7,7 @@ import { PgAuditLog } from './pg-audit-log.js';
 import { PgCertificateLog } from './pg-certificate-log.js';
 import { PgChangeFeed } from './pg-change-feed.js';
 import { PgIssuerRegistry } from './pg-issuer-registry.js';
+import { PgKeyDirectory } from './pg-key-directory.js';
 import { PgNonceLedger } from './pg-nonce-ledger.js';
 import { PgPolicyStore } from './pg-policy-store.js';
 import { PgResourceStore } from './pg-resource-store.js';
@@ -93,6 +94,7 @@ export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
     revocations,
     certificates: new PgCertificateLog(pool, health),
     issuers: new PgIssuerRegistry(pool, health),
+    keyDirectory: new PgKeyDirectory(pool, health),
     changes: feed,
     ready: () => health.guard('readiness check', () => pool.query('SELECT 1')).then(() => true, () => false),
     close() {
