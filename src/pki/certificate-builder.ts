@@ -32,9 +32,20 @@ export function distinguishedName(attributes: NameAttribute[]): Buffer {
   return sequence(...attributes.map(([type, value]) => set(sequence(objectIdentifier(ATTRIBUTE_OID[type]), utf8String(value)))));
 }
 
+const SERIAL_BYTES = 16;
+/** Serials are public, so their random bytes are drawn in batches: one CSPRNG call per 256 certificates, not per one. */
+const SERIAL_BATCH = 256;
+let serialBytes = Buffer.alloc(0);
+let serialOffset = 0;
+
 /** Random positive 128-bit serial: the top bit is set so every serial has exactly 128 bits. */
 export function randomSerial(): Buffer {
-  const serial = randomBytes(16);
+  if (serialOffset + SERIAL_BYTES > serialBytes.length) {
+    serialBytes = randomBytes(SERIAL_BYTES * SERIAL_BATCH);
+    serialOffset = 0;
+  }
+  const serial = Buffer.from(serialBytes.subarray(serialOffset, serialOffset + SERIAL_BYTES));
+  serialOffset += SERIAL_BYTES;
   serial[0]! |= 0x80;
   return serial;
 }

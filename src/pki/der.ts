@@ -3,16 +3,29 @@
  * Generic X.509 builders run at about 1% of the raw signing rate; issuing from DER pieces keeps
  * issuance close to the cost of one signature.
  */
-function lengthBytes(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** How many octets follow the first length octet: 0 for the short form (under 128). */
+function longLengthOctets(length: number): number {
+  if (length < 0x80) return 0;
+  let octets = 1;
+  while (length >= 2 ** (8 * octets)) octets++;
+  return octets;
 }
 
+/** One element, written into a single allocation (issuance builds dozens of them per certificate). */
 export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+  let length = 0;
+  for (const part of content) length += part.length;
+  const octets = longLengthOctets(length);
+  const element = Buffer.allocUnsafe(2 + octets + length);
+  element[0] = tag;
+  element[1] = octets === 0 ? length : 0x80 | octets;
+  for (let index = 1; index <= octets; index++) element[1 + index] = Math.floor(length / 2 ** (8 * (octets - index))) & 0xff;
+  let offset = 2 + octets;
+  for (const part of content) {
+    element.set(part, offset);
+    offset += part.length;
+  }
+  return element;
 }
 
 export const sequence = (...items: Uint8Array[]): Buffer => tlv(0x30, ...items);
@@ -39,7 +52,20 @@ export function smallInteger(value: number): Buffer {
   return unsignedInteger(Buffer.from([value]));
 }
 
+/** Encoded OIDs by dotted form: the same few are written into every certificate. Callers never modify them. */
+const encodedObjectIdentifiers = new Map<string, Buffer>();
+const MAX_REMEMBERED_OIDS = 256;
+
 export function objectIdentifier(dotted: string): Buffer {
+  let encoded = encodedObjectIdentifiers.get(dotted);
+  if (!encoded) {
+    encoded = encodeObjectIdentifier(dotted);
+    if (encodedObjectIdentifiers.size < MAX_REMEMBERED_OIDS) encodedObjectIdentifiers.set(dotted, encoded);
+  }
+  return encoded;
+}
+
+function encodeObjectIdentifier(dotted: string): Buffer {
   const arcs = dotted.split('.').map((arc) => BigInt(arc));
   if (arcs.length < 2) throw new Error(`invalid OID ${dotted}`);
   const bytes: number[] = [];

@@ -1,6 +1,8 @@
 /** PEM armour: one DER object per block. */
 export function derToPem(der: Uint8Array, label: string): string {
-  const body = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  let body = '';
+  for (let start = 0; start < base64.length; start += 64) body += `${base64.slice(start, start + 64)}\n`;
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
 
