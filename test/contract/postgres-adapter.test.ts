@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { silentLogger } from '../../src/domain/logger.js';
+import type { Stores } from '../../src/store/ports.js';
 import { openPgStores } from '../../src/store/postgres/pg-stores.js';
 import { useTestDatabase } from '../helpers/pg-test-database.js';
 import { issuerRegistryContract } from './issuer-registry.contract.js';
@@ -26,56 +27,22 @@ describe('PostgreSQL adapter', () => {
 
   const openStores = () => openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000, cacheStaleIfErrorMs: 300_000 });
 
-  storeContract('postgres', async () => {
-    await emptyTables();
-    return { open: openStores, sharedByProcesses: true, dispose: async () => undefined };
-  });
-
-  policyAuditContract('postgres', async () => {
+  /** Each test starts from migrated, empty tables; each `open()` is another replica, seeing the ports `pick` chooses. */
+  const freshDatabase = <Ports extends object>(pick: (stores: Stores) => Ports) => async () => {
     await emptyTables();
     return {
-      async open() {
+      async open(): Promise<Ports & { close(): Promise<void> }> {
         const stores = await openStores();
-        return { policies: stores.policies, audit: stores.audit, close: () => stores.close() };
+        return { ...pick(stores), close: () => stores.close() };
       },
       sharedByProcesses: true,
       dispose: async () => undefined,
     };
-  });
+  };
 
-  issuerRegistryContract('postgres', async () => {
-    await emptyTables();
-    return {
-      async open() {
-        const stores = await openStores();
-        return { issuers: stores.issuers!, close: () => stores.close() };
-      },
-      sharedByProcesses: true,
-      dispose: async () => undefined,
-    };
-  });
-
-  keyDirectoryContract('postgres', async () => {
-    await emptyTables();
-    return {
-      async open() {
-        const stores = await openStores();
-        return { keys: stores.keyDirectory!, close: () => stores.close() };
-      },
-      sharedByProcesses: true,
-      dispose: async () => undefined,
-    };
-  });
-
-  revocationsContract('postgres', async () => {
-    await emptyTables();
-    return {
-      async open() {
-        const stores = await openStores();
-        return { revocations: stores.revocations, certificates: stores.certificates, close: () => stores.close() };
-      },
-      sharedByProcesses: true,
-      dispose: async () => undefined,
-    };
-  });
+  storeContract('postgres', freshDatabase((stores) => stores));
+  policyAuditContract('postgres', freshDatabase((stores) => ({ policies: stores.policies, audit: stores.audit })));
+  issuerRegistryContract('postgres', freshDatabase((stores) => ({ issuers: stores.issuers! })));
+  keyDirectoryContract('postgres', freshDatabase((stores) => ({ keys: stores.keyDirectory! })));
+  revocationsContract('postgres', freshDatabase((stores) => ({ revocations: stores.revocations, certificates: stores.certificates })));
 });
