@@ -34,7 +34,7 @@ export async function attestV0Command(args: V0AttestArgs): Promise<number> {
   await writeFileAtomic(join(args.out, TOKEN_FILE), `${attestation.token}\n`, 0o600);
   const claims = v0TokenSummary(attestation.token);
   const summary = { sub: claims.sub, expires_at: new Date(claims.exp * 1000).toISOString(), dir: args.out };
-  process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `wrote ${join(args.out, TOKEN_FILE)} and ${KEY_FILE} for ${summary.sub} (expires ${summary.expires_at})\n`);
+  process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `wrote ${join(args.out, TOKEN_FILE)} and ${KEY_FILE}${summary.sub ? ` for ${summary.sub}` : ''} (expires ${summary.expires_at})\n`);
   return 0;
 }
 

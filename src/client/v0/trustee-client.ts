@@ -60,6 +60,7 @@ export async function teePubkeyJwk(privateKey: KeyObject): Promise<JWK> {
 
 /** The claims of keybroker's v0 token a client relies on; read without verification (the token came over TLS from the broker). */
 export interface V0TokenSummary {
+  /** The TEE's SPIFFE ID in keybroker's tokens; '' in tokens without a subject (trustee passes its attestation service's token through). */
   sub: string;
   jti: string;
   exp: number;
@@ -69,10 +70,10 @@ export interface V0TokenSummary {
 
 export function v0TokenSummary(token: string): V0TokenSummary {
   const claims = decodeJwt(token);
-  if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw new Error('the attestation token has no sub or exp claim');
+  if (typeof claims.exp !== 'number') throw new Error('the attestation token has no exp claim');
   const kbsClaims = claims['kbs-claims'];
   return {
-    sub: claims.sub, exp: claims.exp, jti: claims.jti ?? '',
+    sub: typeof claims.sub === 'string' ? claims.sub : '', exp: claims.exp, jti: claims.jti ?? '',
     kbsClaims: typeof kbsClaims === 'object' && kbsClaims !== null ? (kbsClaims as Record<string, unknown>) : {},
   };
 }
