@@ -33,6 +33,19 @@ export async function recordRequired(context: AuditContext, event: AuditEvent): 
 }
 
 /**
+ * Records an admin change that is already stored (a resource, a policy, a revocation): the request still fails
+ * with 503 when the record cannot be written, and says honestly that the change was made without it.
+ */
+export async function recordAdminChange(context: AuditContext, event: Extract<AuditEvent, { type: 'admin' }>): Promise<AuditRecord> {
+  try {
+    return await context.stores.audit.append(event, context.clock());
+  } catch (error) {
+    context.log.error('audit log write failed after an admin change', { action: event.action, target: event.target, error: error instanceof Error ? error.message : String(error) });
+    throw new KbsError('unavailable', `the change (${event.action}) was stored, but the audit log could not record it; the broker's log names it`);
+  }
+}
+
+/**
  * Records an event that must not change the answer (denials, failed attestations): resolves once the record is
  * durable, or once a failed write was logged. Awaiting it keeps the log in step with what clients were told.
  */

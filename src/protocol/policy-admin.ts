@@ -2,7 +2,7 @@ import { digestOf } from '../domain/audit-chain.js';
 import { KbsError } from '../domain/errors.js';
 import type { PolicyKind } from '../policy/policy.js';
 import { POLICY_KINDS, type PolicyView } from '../policy/policy-service.js';
-import { recordRequired } from './audit-trail.js';
+import { recordAdminChange } from './audit-trail.js';
 import type { BrokerContext } from './broker-context.js';
 
 export function parsePolicyKind(text: string): PolicyKind {
@@ -32,7 +32,7 @@ function documentDigest(view: PolicyView): string {
 export async function setPolicy(context: BrokerContext, admin: string, kind: PolicyKind, body: unknown): Promise<PolicyView> {
   const { before, after } = await context.policies.set(kind, body, admin, context.clock());
   context.log.info('policy set', { kind, version: after.version, admin });
-  await recordRequired(context, {
+  await recordAdminChange(context, {
     type: 'admin', admin, action: `policy.${kind}.set`, target: kind,
     before: { version: before.version, digest: documentDigest(before) }, after: { version: after.version, digest: documentDigest(after) },
   });

@@ -1,7 +1,7 @@
 import { KbsError } from '../../domain/errors.js';
 import { parseResourcePath } from '../../domain/resource-path.js';
 import type { PutResult, ResourceMeta } from '../../store/ports.js';
-import { recordRequired } from '../audit-trail.js';
+import { recordAdminChange } from '../audit-trail.js';
 import type { BrokerContext } from '../broker-context.js';
 import type { ClientIdentity } from '../client-identity.js';
 
@@ -17,7 +17,7 @@ export async function putResource(context: BrokerContext, admin: string, pathTex
   const result = await context.stores.resources.put(resource.path, value);
   context.log.info(result.created ? 'resource created' : 'resource replaced', { path: resource.path, version: result.meta.version, size: result.meta.size, admin });
   // Versions and sizes, not digests: a digest of a short secret could be brute-forced from the log.
-  await recordRequired(context, {
+  await recordAdminChange(context, {
     type: 'admin', admin, action: 'resource.put', target: resource.path,
     before: result.created ? null : { version: result.meta.version - 1 }, after: { version: result.meta.version, size: result.meta.size },
   });
@@ -28,7 +28,7 @@ export async function deleteResource(context: BrokerContext, admin: string, path
   const resource = parseResourcePath(pathText);
   if (!(await context.stores.resources.delete(resource.path))) throw new KbsError('resource-not-found', `no resource at ${resource.path}`);
   context.log.info('resource deleted', { path: resource.path, admin });
-  await recordRequired(context, { type: 'admin', admin, action: 'resource.delete', target: resource.path, before: 'present', after: null });
+  await recordAdminChange(context, { type: 'admin', admin, action: 'resource.delete', target: resource.path, before: 'present', after: null });
 }
 
 const PREFIX = /^[A-Za-z0-9_.\/-]{0,400}$/;

@@ -2,6 +2,7 @@ import { KbsError } from '../../domain/errors.js';
 import { isRevocationReason, REVOCATION_REASON_CODES, type RevocationReason } from '../../domain/revocation.js';
 import { canonicalSerial } from '../../domain/serial.js';
 import type { IssuedCertificateRecord, RevocationRecord } from '../../store/ports.js';
+import { recordAdminChange } from '../audit-trail.js';
 import type { BrokerContext } from '../broker-context.js';
 import { requireObject } from '../json-fields.js';
 
@@ -64,6 +65,9 @@ export async function revokeCertificate(context: BrokerContext, admin: string, s
   if (created) {
     context.log.info('certificate revoked', { serial, issuer: issued.issuer_id, reason, admin });
     await context.crls.crlOf(issued.issuer_id).catch(() => undefined);
+    await recordAdminChange(context, {
+      type: 'admin', admin, action: 'certificate.revoke', target: serial, before: { status: 'issued', issuer: issued.issuer_id }, after: { status: 'revoked', reason },
+    });
   }
   return { ...revocation, status: 'revoked', newly_revoked: created };
 }

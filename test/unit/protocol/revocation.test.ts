@@ -1,12 +1,15 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IssuerState } from '../../../src/pki/ca-home.js';
 import { authenticateClient, requireNotRevoked, type ClientIdentity } from '../../../src/protocol/client-identity.js';
 import { attest } from '../../../src/protocol/v1/attest.js';
 import { listCertificates, revokeCertificate } from '../../../src/protocol/v1/certificates.js';
+import type { FsAuditLog } from '../../../src/store/fs/fs-audit-log.js';
 import type { FsCertificateLog } from '../../../src/store/fs/fs-certificate-log.js';
 import type { FsRevocationList } from '../../../src/store/fs/fs-revocation-list.js';
-import { errorCodeOf, TRUST_DOMAIN } from '../pki/helpers.js';
+import { errorCodeOf, thrownBy, TRUST_DOMAIN } from '../pki/helpers.js';
 import { makeBroker, prepareAttest, type Broker } from './broker-fixture.js';
 
 describe('protocol/v1 revocation and the certificate log', function () {
@@ -97,6 +100,28 @@ describe('protocol/v1 revocation and the certificate log', function () {
     const input = prepareAttest(broker.context);
     await (broker.context.stores.certificates as FsCertificateLog).close();
     expect(await errorCodeOf(() => attest(broker.context, input.body))).to.equal('unavailable');
+  });
+
+  it('audits a revocation once: the admin, the serial, its issuer and the reason; repeating it adds nothing', async () => {
+    const { serial } = await issue();
+    await revokeCertificate(broker.context, 'ops', serial, { reason: 'keyCompromise' });
+    await revokeCertificate(broker.context, 'ops', serial, { reason: 'superseded' });
+    const events = (await readFile(join(broker.dir, 'data', 'audit.jsonl'), 'utf8')).trim().split('\n')
+      .map((line) => (JSON.parse(line) as { event: { type: string; action?: string } }).event)
+      .filter((event) => event.type === 'admin' && event.action === 'certificate.revoke');
+    expect(events).to.deep.equal([{
+      type: 'admin', admin: 'ops', action: 'certificate.revoke', target: serial,
+      before: { status: 'issued', issuer: broker.ca.active.id }, after: { status: 'revoked', reason: 'keyCompromise' },
+    }]);
+  });
+
+  it('answers 503 saying the revocation was stored when its audit record cannot be written; the revocation holds', async () => {
+    const { serial, x509 } = await issue();
+    await (broker.context.stores.audit as FsAuditLog).close();
+    const error = await thrownBy(() => revokeCertificate(broker.context, 'ops', serial, undefined)) as { code: string; detail: string };
+    expect(error.code).to.equal('unavailable');
+    expect(error.detail).to.equal('the change (certificate.revoke) was stored, but the audit log could not record it; the broker\'s log names it');
+    expect(await errorCodeOf(() => authenticate(x509))).to.equal('certificate-revoked');
   });
 
   it('answers 503 when the revocation cannot be recorded', async () => {
