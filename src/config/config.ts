@@ -73,8 +73,6 @@ export interface Config {
     url?: string;
     /** How long a replica serves a resource from its cache without asking the database. */
     cacheMaxAgeMs: number;
-    /** How long a cached resource is still served while the database is unreachable. */
-    cacheStaleIfErrorSeconds: number;
     /** PostgreSQL connections per replica (plus one for change notifications). */
     poolSize: number;
   };

@@ -41,7 +41,6 @@ export function readStoreSettings(store: ConfigSection, env: NodeJS.ProcessEnv, 
     dataDir: resolve(home, store.optional('data_dir', readPath) ?? 'data'),
     ...(url !== undefined ? { url } : {}),
     cacheMaxAgeMs: store.optional('cache_max_age_ms', integerIn(0, 60_000)) ?? 1000,
-    cacheStaleIfErrorSeconds: store.optional('cache_stale_if_error_seconds', integerIn(0, 86_400)) ?? 300,
     poolSize: store.optional('pool_size', integerIn(1, 100)) ?? 10,
   };
 }

@@ -1,12 +1,9 @@
-import { isKbsError } from '../domain/errors.js';
 import { RESOURCE_TOPIC, type ChangeFeed } from './change-feed.js';
 import type { PutResult, ResourceMeta, ResourceStore } from './ports.js';
 
 export interface ResourceCacheOptions {
   /** A cached read is served without asking the store for this long (the bound on staleness when a notification is lost). */
   maxAgeMs: number;
-  /** While the store answers `unavailable`, a cached read is still served up to this age. */
-  staleIfErrorMs: number;
   /** Oldest entries leave first beyond this many. */
   maxEntries?: number;
   /** Clock in milliseconds; tests move it. */
@@ -48,16 +45,9 @@ export class CachedResourceStore implements ResourceStore {
 
   async get(path: string): Promise<Uint8Array | undefined> {
     const cached = this.entries.get(path);
-    const age = cached === undefined ? Infinity : this.now() - cached.fetchedAt;
-    if (cached !== undefined && age < this.options.maxAgeMs) return cached.value;
+    if (cached !== undefined && this.now() - cached.fetchedAt < this.options.maxAgeMs) return cached.value;
     const invalidationsBefore = this.invalidations;
-    let value: Uint8Array | undefined;
-    try {
-      value = await this.inner.get(path);
-    } catch (error) {
-      if (cached !== undefined && age <= this.options.staleIfErrorMs && isKbsError(error) && error.code === 'unavailable') return cached.value;
-      throw error;
-    }
+    const value = await this.inner.get(path);
     if (this.invalidations === invalidationsBefore && this.options.maxAgeMs > 0) this.remember(path, value);
     return value;
   }

@@ -6,12 +6,11 @@ import { openPgStores } from './postgres/pg-stores.js';
 
 /** The store adapter named by `[store] backend`. */
 export async function openStores(store: Config['store'], log: Logger): Promise<Stores> {
-  if (store.backend === 'fs') return openFsStores(store.dataDir, { maxAgeMs: store.cacheMaxAgeMs, staleIfErrorMs: 0 });
+  if (store.backend === 'fs') return openFsStores(store.dataDir, { maxAgeMs: store.cacheMaxAgeMs });
   return openPgStores({
     url: store.url!,
     log,
     cacheMaxAgeMs: store.cacheMaxAgeMs,
-    cacheStaleIfErrorMs: store.cacheStaleIfErrorSeconds * 1000,
     poolSize: store.poolSize,
   });
 }

@@ -8,7 +8,7 @@ storeContract('fs', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'keybroker-contract-'));
   return {
     // As the broker opens it: with the default resource cache.
-    open: () => openFsStores(dataDir, { maxAgeMs: 1000, staleIfErrorMs: 0 }),
+    open: () => openFsStores(dataDir, { maxAgeMs: 1000 }),
     sharedByProcesses: false,
     dispose: () => rm(dataDir, { recursive: true, force: true }),
   };

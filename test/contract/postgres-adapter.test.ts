@@ -25,7 +25,7 @@ describe('PostgreSQL adapter', () => {
     }
   }
 
-  const openStores = () => openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000, cacheStaleIfErrorMs: 300_000 });
+  const openStores = () => openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000 });
 
   /** Each test starts from migrated, empty tables; each `open()` is another replica, seeing the ports `pick` chooses. */
   const freshDatabase = <Ports extends object>(pick: (stores: Stores) => Ports) => async () => {

@@ -19,7 +19,7 @@ describe('e2e: keybroker audit verify with the PostgreSQL store', function () {
   before(async function () {
     database = await createTestDatabase();
     home = await mkdtemp(join(tmpdir(), 'keybroker-audit-db-'));
-    const stores = await openPgStores({ url: database.url(), log: silentLogger, cacheMaxAgeMs: 1000, cacheStaleIfErrorMs: 0 });
+    const stores = await openPgStores({ url: database.url(), log: silentLogger, cacheMaxAgeMs: 1000 });
     try {
       await Promise.all(Array.from({ length: 6 }, (_, index) => stores.audit.append({ type: 'admin', index }, new Date())));
     } finally {

@@ -32,7 +32,7 @@ export async function openFsPolicyAndAudit(dataDir: string): Promise<{ policies:
  * cached: writes through this process drop their entry at once, and a file changed behind the broker's back is
  * seen within `cache.maxAgeMs`. One process owns the directory, so the change feed has no other publisher.
  */
-export async function openFsStores(dataDir: string, cache: ResourceCacheOptions = { maxAgeMs: 0, staleIfErrorMs: 0 }): Promise<Stores> {
+export async function openFsStores(dataDir: string, cache: ResourceCacheOptions = { maxAgeMs: 0 }): Promise<Stores> {
   const { policies, audit } = await openFsPolicyAndAudit(dataDir);
   const nonces = await FsNonceLedger.open(dataDir);
   const revocations = await FsRevocationList.open(dataDir);

@@ -21,7 +21,6 @@ export interface PgStoresOptions {
   log: Logger;
   /** See ResourceCacheOptions. */
   cacheMaxAgeMs: number;
-  cacheStaleIfErrorMs: number;
   /** Connections in the pool per replica. */
   poolSize?: number;
 }
@@ -78,7 +77,6 @@ export async function openPgStores(options: PgStoresOptions): Promise<Stores> {
   await feed.start();
   const resources = new CachedResourceStore(new PgResourceStore(pool, health), feed, {
     maxAgeMs: options.cacheMaxAgeMs,
-    staleIfErrorMs: options.cacheStaleIfErrorMs,
   });
   const nonces = new PgNonceLedger(pool, health);
   const v0Sessions = new PgV0SessionStore(pool, health);

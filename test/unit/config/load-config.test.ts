@@ -53,7 +53,7 @@ describe('loadConfig', () => {
         },
         v0: { sessionTtlSeconds: 300, allowRsa1_5: false },
         admin: { role: 'admin', identityProviders: [] },
-        store: { backend: 'fs', dataDir: join(home(), 'data'), cacheMaxAgeMs: 1000, cacheStaleIfErrorSeconds: 300, poolSize: 10 },
+        store: { backend: 'fs', dataDir: join(home(), 'data'), cacheMaxAgeMs: 1000, poolSize: 10 },
         verifiers: [],
       });
     });
@@ -241,7 +241,6 @@ describe('loadConfig', () => {
       ['[store]\nbackend = "postgres"\nurl = "mysql://u:pw@db/kb"', '[store] url', 'must be a URL postgres://'],
       ['[store]\nbackend = "postgres"\nurl = "postgres://db"', '[store] url', 'must be a URL postgres://'],
       ['[store]\ncache_max_age_ms = 60001', '[store] cache_max_age_ms', 'out of range 0..60000'],
-      ['[store]\ncache_stale_if_error_seconds = -1', '[store] cache_stale_if_error_seconds', 'out of range 0..86400'],
       ['[store]\npool_size = 0', '[store] pool_size', 'out of range 1..100'],
       ['[store]\ndata_dir = 1', '[store] data_dir', 'must be a string, got integer 1'],
       ['[v0]\nsession_ttl_seconds = 9', '[v0] session_ttl_seconds', '9 is out of range 10..3600'],

@@ -28,7 +28,7 @@ describe('protocol/v0 TokenKeyRing: token keys published through the shared stor
     const home = await mkdtemp(join(tmpdir(), 'keybroker-token-ring-'));
     homes.push(home);
     await rotateTokenSigningKey(home);
-    const stores = await openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000, cacheStaleIfErrorMs: 0 });
+    const stores = await openPgStores({ url: database().url(), log: silentLogger, cacheMaxAgeMs: 1000 });
     opened.push(stores);
     const ring = await TokenKeyRing.open(await loadTokenSigningKeys(home), stores.keyDirectory, new Date());
     return { stores, ring, stop: ring.follow(stores.changes!, silentLogger) };

@@ -37,12 +37,11 @@ describe('PostgreSQL store', () => {
     await database.drop();
   });
 
-  async function open(options: { url?: string; log?: Logger; cacheMaxAgeMs?: number; cacheStaleIfErrorMs?: number } = {}): Promise<Stores> {
+  async function open(options: { url?: string; log?: Logger; cacheMaxAgeMs?: number } = {}): Promise<Stores> {
     const stores = await openPgStores({
       url: options.url ?? database.url(),
       log: options.log ?? recordingLogger(),
       cacheMaxAgeMs: options.cacheMaxAgeMs ?? 60_000,
-      cacheStaleIfErrorMs: options.cacheStaleIfErrorMs ?? 300_000,
     });
     opened.push(stores);
     return stores;
@@ -127,7 +126,7 @@ describe('PostgreSQL store', () => {
         const direct = await open();
         // Written before the replica listens, so no notification of it can drop the entry cached below.
         await direct.resources.put('repo/key/outage', bytes('cached'));
-        const replica = await open({ url: database.url({ port: proxy.port }), log, cacheMaxAgeMs: 200 });
+        const replica = await open({ url: database.url({ port: proxy.port }), log, cacheMaxAgeMs: 1000 });
         expect(text(await replica.resources.get('repo/key/outage'))).to.equal('cached');
 
         proxy.cut();
