@@ -31,7 +31,7 @@ const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTime() / 
 
 /**
  * The current CRL of each issuing CA. A CRL is rebuilt when its issuer's revocations changed (also when another
- * replica recorded them), after a CA reload, and once half of its validity is gone, so a served CRL is always
+ * replica recorded them), when the issuer certificate changes, and once half of its validity is gone, so a served CRL is always
  * at least half its validity away from `nextUpdate`. CRL numbers are milliseconds since the epoch of
  * `thisUpdate` (and always grow), which keeps them increasing across restarts without a counter in the store.
  */
