@@ -103,6 +103,37 @@ describe('service token verification', function () {
     expect(certsFetches()).to.equal(fetches + 2);
   });
 
+  it('reads the set again once it is maxAgeMs old: a key the service withdrew is refused; a failed read keeps the set in hand', async () => {
+    let clock = 0;
+    const jwks = new JwksKeys(`${service.url}/certs`, http, 1000, () => clock);
+    const withdrawn = await sign({ exp: seconds(60) });
+    await verifyServiceToken(withdrawn, rules({ jwks }), NOW);
+    const fetches = certsFetches();
+    clock += 999;
+    await verifyServiceToken(withdrawn, rules({ jwks }), NOW);
+    expect(certsFetches()).to.equal(fetches);
+
+    await newSigner();
+    clock += 1;
+    expect(await codeOf(() => verifyServiceToken(withdrawn, rules({ jwks }), NOW))).to.equal('attestation-failed');
+    // The aged read, then the one an unmatched kid makes.
+    expect(certsFetches()).to.equal(fetches + 2);
+
+    const current = await sign({ exp: seconds(60) });
+    await verifyServiceToken(current, rules({ jwks }), NOW);
+    clock += 1000;
+    service.failWith = 503;
+    try {
+      await verifyServiceToken(current, rules({ jwks }), NOW);
+      expect(certsFetches()).to.equal(fetches + 3);
+      clock += 500;
+      await verifyServiceToken(current, rules({ jwks }), NOW);
+      expect(certsFetches(), 'no read per token while the service is down').to.equal(fetches + 3);
+    } finally {
+      service.failWith = undefined;
+    }
+  });
+
   it('turns an unreachable JWKS into 502 and a slow one into 504', async () => {
     service.failWith = 503;
     try {
