@@ -27,7 +27,8 @@ export function snpClaims(
     v: 1,
     tee: 'snp',
     verifier: verified.name,
-    status: 'affirming',
+    // As for a debug TD: the configuration is in the warning tier, so the result is (AR4SI: the worst tier wins).
+    status: verified.debug ? 'warning' : 'affirming',
     tcb_status: SNP_TCB_STATUS,
     measurement: hex(report.measurement),
     // Hardware genuine and its TCB certified (2); the launch measurement is not compared with references here (0);

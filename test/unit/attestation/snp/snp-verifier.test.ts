@@ -142,12 +142,13 @@ describe('SNP verifier (synthetic AMD hierarchy)', function () {
     expect(error.detail).to.match(/hwID/);
   });
 
-  it('refuses a guest whose policy allows debugging unless configured, then marks the configuration unsafe', async () => {
+  it('refuses a guest whose policy allows debugging unless configured, then marks the configuration unsafe and the result a warning', async () => {
     const debug = evidence({ policy: 0x30000n | (1n << 19n) });
     expect((await failure(verifySnpEvidence(debug, context()))).detail).to.match(/allows debugging/);
     const allowed = await verifySnpEvidence(debug, context({ allowDebug: true }));
     expect(allowed.claims.tee_claims.policy_debug_allowed).to.equal(true);
     expect(allowed.claims.trust_vector.configuration).to.equal(32);
+    expect(allowed.claims.status).to.equal('warning');
   });
 
   it('refuses a report from a VMPL above the configured one (default 0)', async () => {
