@@ -80,6 +80,8 @@ export async function evidenceCommand(args: string[]): Promise<number> {
   const certificateFiles = [...(values.certs ?? []), ...positionals];
   const tee = requireOption(values.tee, '--tee');
   if (!TEES.includes(tee)) throw usageError(`--tee must be one of ${TEES.join(', ')}`);
+  // A TDX quote carries its PCK chain; collateral comes from --collateral. Ignoring --certs would hide a mistake.
+  if (tee === 'tdx' && certificateFiles.length > 0) throw usageError('--certs is for --tee snp (VCEK, VLEK, ASK, ARK); a TDX quote carries its PCK chain, give collateral with --collateral DIR');
   const evidencePath = requireOption(values.evidence, '--evidence');
   let at: Date | undefined;
   if (values.at !== undefined) {

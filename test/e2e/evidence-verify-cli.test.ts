@@ -84,6 +84,7 @@ describe('e2e: keybroker evidence verify', function () {
       ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--at', 'yesterday'],
       ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), '--nonce', 'n'],
       ['evidence', 'verify', '--tee', 'snp', '--evidence', snp('test-report.bin'), 'stray'],
+      ['evidence', 'verify', '--tee', 'tdx', '--evidence', snp('test-report.bin'), '--certs', snp('test-report.bin')],
     ]) {
       expect((await runCli(home, args)).code, args.join(' ')).to.equal(2);
     }
