@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { benchIssuance } from './groups/issuance.js';
 import { benchNetwork } from './groups/network.js';
 import { benchPolicyEvaluation } from './groups/policy.js';
-import { benchStoreScaling, benchVerification } from './groups/scaling.js';
+import { benchPgStoreScaling, benchStoreScaling, benchVerification } from './groups/scaling.js';
 import { formatTable, type BenchRow } from './report.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     await run('network groups', () => benchNetwork(workDir, seconds, process.env.BENCH_BROKER_TOML ?? ''));
     await run('verification', () => benchVerification(seconds));
     await run('store scaling', () => benchStoreScaling(workDir, Math.min(seconds, 3), sizes));
+    await run('PostgreSQL store scaling', () => benchPgStoreScaling(Math.min(seconds, 3), sizes));
     await run('policy evaluation', async () => benchPolicyEvaluation(seconds));
     process.stdout.write(formatTable(rows));
     const elapsed = Math.round((Date.now() - started) / 1000);

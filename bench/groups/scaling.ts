@@ -2,14 +2,21 @@
  * Group 5: resource read latency as the store grows, and verification throughput per verifier against raw
  * node:crypto signature verification.
  */
-import { createSign, generateKeyPairSync, verify } from 'node:crypto';
+import { createSign, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareSnpBenchmark } from '../../src/attestation/verifiers/snp/snp-benchmark.js';
 import { prepareTdxBenchmark } from '../../src/attestation/verifiers/tdx/tdx-benchmark.js';
 import { sampleVerifier } from '../../src/attestation/verifiers/sample.js';
+import pg from 'pg';
+import { silentLogger } from '../../src/domain/logger.js';
 import { FsResourceStore } from '../../src/store/fs/fs-resource-store.js';
+import type { ResourceStore } from '../../src/store/ports.js';
+import { runMigrations } from '../../src/store/postgres/migrations.js';
+import { PgResourceStore } from '../../src/store/postgres/pg-resource-store.js';
+import { describeDatabase } from '../../src/store/postgres/pg-stores.js';
+import { StoreHealth } from '../../src/store/postgres/store-health.js';
 import type { BenchRow } from '../report.js';
 import { measureAsync, measureSync, summarizeLatencies } from '../stats.js';
 
@@ -33,7 +40,7 @@ function bulkLoad(dataDir: string, from: number, to: number, value: Buffer): voi
   }
 }
 
-async function readLatency(store: FsResourceStore, population: number, seconds: number): Promise<{ per_second: number; p50_ms: number; p99_ms: number }> {
+async function readLatency(store: ResourceStore, population: number, seconds: number): Promise<{ per_second: number; p50_ms: number; p99_ms: number }> {
   let seed = 12345;
   const nextIndex = (): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -45,28 +52,73 @@ async function readLatency(store: FsResourceStore, population: number, seconds: 
   return { per_second: result.per_second, ...summarizeLatencies(result.latencies_ms) };
 }
 
-export async function benchStoreScaling(workDir: string, seconds: number, sizes: readonly number[]): Promise<BenchRow[]> {
-  const dataDir = join(workDir, 'scaling-data');
-  const store = new FsResourceStore(dataDir);
-  const value = Buffer.alloc(256, 's');
+/** A store grown step by step to each size, read at random after each step; the first size is the baseline. */
+async function scalingRows(
+  label: string, store: ResourceStore, seconds: number, sizes: readonly number[], load: (from: number, to: number) => Promise<void>,
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   let loaded = 0;
   let smallest: { per_second: number; population: number } | undefined;
   for (const size of sizes) {
     const loadStarted = Date.now();
-    bulkLoad(dataDir, loaded, size, value);
+    await load(loaded, size);
     const loadSeconds = (Date.now() - loadStarted) / 1000;
     loaded = size;
     const measured = await readLatency(store, size, seconds);
     smallest ??= { per_second: measured.per_second, population: size };
     rows.push({
-      group: GROUP, name: `file store get, ${size.toLocaleString('en')} resources`, ...measured,
-      baseline: { name: `file store get, ${smallest.population.toLocaleString('en')} resources`, per_second: smallest.per_second },
+      group: GROUP, name: `${label} get, ${size.toLocaleString('en')} resources`, ...measured,
+      baseline: { name: `${label} get, ${smallest.population.toLocaleString('en')} resources`, per_second: smallest.per_second },
       ratio: measured.per_second / smallest.per_second,
       note: `bulk load ${loadSeconds.toFixed(1)} s`,
     });
   }
   return rows;
+}
+
+const VALUE = Buffer.alloc(256, 's');
+
+export async function benchStoreScaling(workDir: string, seconds: number, sizes: readonly number[]): Promise<BenchRow[]> {
+  const dataDir = join(workDir, 'scaling-data');
+  return scalingRows('file store', new FsResourceStore(dataDir), seconds, sizes, async (from, to) => bulkLoad(dataDir, from, to, VALUE));
+}
+
+/**
+ * The same reads from PostgreSQL (uncached: each get is a query) in a database made for the run and dropped after
+ * it; skipped with a note when no server answers at BENCH_DATABASE_URL (default the local one, user postgres).
+ */
+export async function benchPgStoreScaling(seconds: number, sizes: readonly number[]): Promise<BenchRow[]> {
+  const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: server, connectionTimeoutMillis: 3_000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    process.stderr.write(`PostgreSQL store scaling skipped: no server at ${describeDatabase(server)} (${(error as Error).message})\n`);
+    return [];
+  }
+  const name = `keybroker_bench_${randomBytes(6).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  try {
+    await runMigrations(pool);
+    const store = new PgResourceStore(pool, new StoreHealth(silentLogger, name, undefined));
+    return await scalingRows('PostgreSQL store', store, seconds, sizes, async (from, to) => {
+      // One statement per 100,000 rows, in the table's own layout, as the file store's bulk load skips its fsyncs.
+      for (let start = from; start < to; start += 100_000) {
+        await pool.query(
+          `INSERT INTO keybroker_resources (path, value, version, updated_at)
+           SELECT 'repo-' || (i / ${PER_DIRECTORY}) || '/key/tag-' || i, $1, 1, now() FROM generate_series($2::int, $3::int) AS i`,
+          [VALUE, start, Math.min(start + 100_000, to) - 1]);
+      }
+      await pool.query('ANALYZE keybroker_resources');
+    });
+  } finally {
+    await pool.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
 }
 
 /** Verifier throughput, each next to the raw node:crypto verification of its own signature, measured now. */
