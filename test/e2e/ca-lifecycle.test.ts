@@ -265,6 +265,17 @@ describe('e2e: CA lifecycle', function () {
       const revoked = await adminPost('/kbs/v1/admin/ca/revoke', { id: oldActive });
       expect(revoked.json()).to.include({ id: oldActive, from: 'tainted', to: 'revoked' });
       expect(expectProblem(await adminPost('/kbs/v1/admin/ca/taint', { id: oldActive }), 409, 'not-allowed').detail).to.match(/cannot taint/);
+
+      // Each step that changed something is an admin change in the audit log, naming who; refusals add nothing.
+      const steps = readFileSync(join(broker.home, 'data', 'audit.jsonl'), 'utf8').trim().split('\n')
+        .map((line) => (JSON.parse(line) as { event: Record<string, unknown> }).event)
+        .filter((event) => event.type === 'admin' && String(event.action).startsWith('ca.'));
+      expect(steps).to.deep.equal([
+        { type: 'admin', admin: 'ops', action: 'ca.prepare', target: preparedId, before: null, after: 'prepared' },
+        { type: 'admin', admin: 'ops', action: 'ca.activate', target: preparedId, before: 'prepared', after: 'active' },
+        { type: 'admin', admin: 'ops', action: 'ca.taint', target: oldActive, before: 'retired', after: 'tainted' },
+        { type: 'admin', admin: 'ops', action: 'ca.revoke', target: oldActive, before: 'tainted', after: 'revoked' },
+      ]);
     });
 
     it('renews its TLS certificate from the root before it expires and swaps it without dropping open connections', async () => {
