@@ -1,11 +1,11 @@
 /** `keybroker evidence verify` as a user runs it: the real CLI binary on the shared SNP vectors and on synthetic evidence. */
 import { expect } from 'chai';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { derToPem } from '../../src/pki/pem.js';
 import { SHARED_VECTORS_DIR, useSharedVectors } from '../helpers/shared-vectors.js';
-import { fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, vcekExtensions, type FakeAmd, type Tcb } from '../unit/attestation/snp/fake-amd-pki.js';
+import { fakeAmd, makeCertificate, makeCrl, makeReport, milanTcb, p384Key, vcekExtensions, type FakeAmd, type Tcb } from '../unit/attestation/snp/fake-amd-pki.js';
 import { makeTempDir, removeTempDir } from './helpers/broker-process.js';
 import { describeResult, runCli, type CommandResult } from './helpers/run-command.js';
 import { reportData } from './helpers/v1-protocol.js';
@@ -115,6 +115,26 @@ describe('e2e: keybroker evidence verify', function () {
       json(await runCli(home, [...args, '--nonce', 'the-nonce', '--config', join(home, 'fake.toml')]));
       failedWith(await runCli(home, [...args, '--nonce', 'another-nonce', '--config', join(home, 'fake.toml')]), /binding/);
       failedWith(await runCli(home, [...args, '--nonce', 'the-nonce']), /is not a pinned AMD root/);
+    });
+
+    it('enforces a CRL of the ARK from --collateral DIR (DER or PEM), and refuses a file that is no CRL', async () => {
+      const vcek = makeCertificate({ subject: 'SEV-VCEK', issuer: 'SEV-Milan', publicKey: vcekKey, signingKey: amd.askKey, extensions: vcekExtensions({ product: 'Milan-B0', tcb: TCB, hwId: Buffer.alloc(64, 8) }) });
+      const report = makeReport({ reportedTcb: milanTcb(TCB), chipId: Buffer.alloc(64, 8) }, vcekKey);
+      const dir = join(home, 'amd-with-crl');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(home, 'crl-report.bin'), report);
+      writeFileSync(join(dir, 'chain.pem'), [vcek, amd.ask, amd.ark].map((der) => derToPem(der, 'CERTIFICATE')).join(''));
+      writeFileSync(join(home, 'fake.toml'), `[attestation]\nsnp_extra_ark_sha256 = ["${amd.arkSha256}"]\n`);
+      const crl = (revoked: string[]) => makeCrl({ issuer: 'ARK-Milan', signingKey: amd.arkKey, thisUpdate: new Date(Date.now() - 86_400_000), nextUpdate: new Date(Date.now() + 86_400_000), revoked });
+      const args = ['evidence', 'verify', '--tee', 'snp', '--evidence', join(home, 'crl-report.bin'), '--collateral', dir, '--config', join(home, 'fake.toml')];
+
+      writeFileSync(join(dir, 'ark.crl'), crl(['0badc0de']));
+      expect(json(await runCli(home, args)).status).to.equal('affirming');
+      const askSerial = new X509Certificate(amd.ask).serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
+      writeFileSync(join(dir, 'ark.crl'), derToPem(crl([askSerial]), 'X509 CRL'));
+      failedWith(await runCli(home, args), new RegExp(`AMD's CRL revokes the ASK \\(serial ${askSerial}\\)`));
+      writeFileSync(join(dir, 'ark.crl'), 'not a CRL');
+      failedWith(await runCli(home, args), /SNP CRL file ark\.crl is not a CRL/);
     });
   });
 

@@ -1,4 +1,5 @@
 import { constants, createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { normalizeSerial } from '../../../domain/serial.js';
 import { objectIdentifier, readChildren, readElement, type DerElement } from '../../../pki/der.js';
 
 /** An AMD certificate (ARK, ASK, ASVK, VCEK or VLEK) split for the checks the SNP verifier makes. */
@@ -15,6 +16,10 @@ export interface AmdCertificate {
   extensions: Map<string, Buffer>;
   /** Distinguished names as node:crypto prints them, read once (the getters format them on every call). */
   subject: string;
+  /** The subject Name's DER, to match a CRL's issuer. */
+  subjectDer: Buffer;
+  /** Lowercase hex without leading zeros (domain/serial.ts), as CRLs list serials. */
+  serial: string;
   issuer: string;
   selfIssued: boolean;
   notBefore: Date;
@@ -51,7 +56,11 @@ export function parseAmdCertificate(der: Buffer): AmdCertificate {
   if (!tbs || !algorithm || !signatureBits || tbs.tag !== 0x30 || algorithm.tag !== 0x30 || signatureBits.tag !== 0x03) throw new Error('not a certificate');
   if (der[signatureBits.contentStart] !== 0) throw new Error('signature has unused bits');
   const extensions = new Map<string, Buffer>();
-  const wrapper = readChildren(der, tbs).find((child) => child.tag === 0xa3);
+  const fields = readChildren(der, tbs);
+  // version [0]?, serialNumber, signature, issuer, validity, subject, ...
+  const subjectField = fields[fields[0]?.tag === 0xa0 ? 5 : 4];
+  if (!subjectField || subjectField.tag !== 0x30) throw new Error('no subject name');
+  const wrapper = fields.find((child) => child.tag === 0xa3);
   if (wrapper) {
     const [list] = readChildren(der, wrapper);
     for (const extension of list ? readChildren(der, list) : []) {
@@ -72,6 +81,8 @@ export function parseAmdCertificate(der: Buffer): AmdCertificate {
     signature: der.subarray(signatureBits.contentStart + 1, signatureBits.end),
     extensions,
     subject: x509.subject,
+    subjectDer: der.subarray(subjectField.start, subjectField.end),
+    serial: normalizeSerial(x509.serialNumber),
     issuer: x509.issuer,
     selfIssued: x509.subject === x509.issuer,
     notBefore: new Date(x509.validFrom),
@@ -111,13 +122,18 @@ function isAmdPss(algorithm: Buffer): boolean {
 const VERIFIED_PAIRS_LIMIT = 4096;
 const verifiedPairs = new Set<string>();
 
+/** Whether `key` signed `signed.tbs` with AMD's RSASSA-PSS SHA-384 (and nothing weaker): certificates and CRLs alike. */
+export function amdSignatureVerifies(signed: { tbs: Buffer; signatureAlgorithm: Buffer; signature: Buffer }, key: KeyObject): boolean {
+  if (key.asymmetricKeyType !== 'rsa' || !isAmdPss(signed.signatureAlgorithm)) return false;
+  return verify('sha384', signed.tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT_LENGTH }, signed.signature);
+}
+
 /** Whether `issuer` signed `subject` with AMD's RSASSA-PSS SHA-384 (and nothing weaker). */
 export function signedByAmdKey(subject: AmdCertificate, issuer: AmdCertificate): boolean {
   if (subject.issuer !== issuer.subject || issuer.publicKey.asymmetricKeyType !== 'rsa') return false;
   const pair = `${subject.sha256}:${issuer.sha256}`;
   if (verifiedPairs.has(pair)) return true;
-  if (!isAmdPss(subject.signatureAlgorithm)) return false;
-  const valid = verify('sha384', subject.tbs, { key: issuer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT_LENGTH }, subject.signature);
+  const valid = amdSignatureVerifies(subject, issuer.publicKey);
   if (valid) {
     if (verifiedPairs.size >= VERIFIED_PAIRS_LIMIT) verifiedPairs.clear();
     verifiedPairs.add(pair);

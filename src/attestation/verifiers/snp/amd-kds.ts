@@ -36,3 +36,13 @@ export async function fetchCertChain(kds: KdsClient, kind: 'vcek' | 'vlek', prod
   if (!response) throw new KbsError('attestation-failed', `AMD KDS has no ${kind.toUpperCase()} certificate chain for ${product}`);
   return splitCertificates(response.body);
 }
+
+/** `/vcek/v1/{product}/crl` or `/vlek/v1/{product}/crl`: the ARK's CRL of the product's ASK or ASVK, DER. */
+export function crlUrl(baseUrl: string, kind: 'vcek' | 'vlek', product: SnpProduct): string {
+  return `${baseUrl}/${kind}/v1/${product}/crl`;
+}
+
+/** The product's CRL, or undefined when KDS has none. */
+export async function fetchCrl(kds: KdsClient, kind: 'vcek' | 'vlek', product: SnpProduct): Promise<Buffer | undefined> {
+  return (await kds.fetcher.get(crlUrl(kds.baseUrl, kind, product)))?.body;
+}

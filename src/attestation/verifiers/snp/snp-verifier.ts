@@ -7,7 +7,10 @@ import type { VerifiedEvidence } from '../../verifier.js';
 import {
   AMD_OID, oidKey, parseAmdCertificate, productNameExtension, signedByAmdKey, splExtension, splitCertificates, type AmdCertificate,
 } from './amd-certificate.js';
-import { fetchCertChain, fetchVcek, type KdsClient } from './amd-kds.js';
+import { crlIssuerName, listsSerial } from '../../collateral/vendor-crl.js';
+import { pemBlocks } from '../../../pki/pem.js';
+import { checkAmdCrl, isCrlOf } from './amd-crl.js';
+import { fetchCertChain, fetchCrl, fetchVcek, type KdsClient } from './amd-kds.js';
 import { PINNED_ARK_SHA256 } from './amd-roots.js';
 import { snpClaims } from './snp-claims.js';
 import { decodeSnpEvidence } from './snp-evidence.js';
@@ -25,6 +28,8 @@ export interface SnpVerifyContext {
   extraArkSha256: readonly string[];
   /** Certificates known before the evidence arrives (offline directory, `--certs`). */
   certificates: readonly AmdCertificate[];
+  /** AMD CRLs (DER) from the offline directory; KDS adds the product's own when enabled. */
+  crls?: readonly Buffer[];
   kds?: KdsClient;
 }
 
@@ -133,9 +138,37 @@ async function verifyChain(
     checkValidity(leaf, report.signingKey === SigningKey.Vcek ? 'VCEK' : 'VLEK', context.now);
     checkValidity(chain.intermediate, 'ASK/ASVK', context.now);
     checkValidity(chain.ark, 'ARK', context.now);
+    await checkRevocation(chain, report.signingKey === SigningKey.Vcek ? 'vcek' : 'vlek', product, context);
     return product;
   }
   throw failed(`SNP chain: ${reason}`);
+}
+
+/**
+ * The ARK's CRLs at hand (the offline directory's, and AMD KDS's when enabled and reachable) must be current and
+ * must not list the ASK/ASVK. A CRL of another ARK is skipped; one that names this ARK but does not verify fails
+ * the evidence.
+ */
+async function checkRevocation(
+  chain: { intermediate: AmdCertificate; ark: AmdCertificate }, kind: 'vcek' | 'vlek', product: SnpProduct, context: SnpVerifyContext,
+): Promise<void> {
+  const sources: [string, Buffer][] = (context.crls ?? []).map((der) => ['SNP CRL from the certificate directory', der]);
+  if (context.kds) {
+    // Soft-fail: KDS out of reach must not stop every attestation whose evidence carries its whole chain (as it
+    // did not before CRLs were checked); a CRL that does arrive, or one in the directory, is enforced.
+    const fetched = await fetchCrl(context.kds, kind, product).catch(() => undefined);
+    if (fetched) sources.push(['SNP CRL from AMD KDS', fetched]);
+  }
+  for (const [what, der] of sources) {
+    if (!isCrlOf(der, chain.ark)) continue;
+    const crl = checkAmdCrl(der, chain.ark, what);
+    if (context.now < crl.thisUpdate || context.now > crl.nextUpdate) {
+      throw failed(`${what}: not current at ${context.now.toISOString()} (thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate.toISOString()}); refresh it`);
+    }
+    if (listsSerial(crl, chain.intermediate.serial)) {
+      throw failed(`SNP chain: AMD's CRL revokes the ${kind === 'vcek' ? 'ASK' : 'ASVK'} (serial ${chain.intermediate.serial})`);
+    }
+  }
 }
 
 function checkTcb(leaf: AmdCertificate, reported: TcbParts, product: SnpProduct): void {
@@ -200,12 +233,21 @@ export interface SnpVerifierDependencies {
   fetcher?: HttpsCollateralFetcher;
 }
 
+/** A `*.crl` file of the certificate directory: DER, or PEM `X509 CRL` blocks (KDS answers DER). */
+function amdCrlFile(data: Buffer, name: string): Buffer[] {
+  const text = data.toString('latin1');
+  const crls = text.includes('-----BEGIN') ? pemBlocks(text).filter((block) => block.label === 'X509 CRL').map((block) => block.der) : [data];
+  if (crls.length === 0 || crls.some((der) => crlIssuerName(der) === undefined)) throw new Error(`SNP CRL file ${name} is not a CRL (DER, or PEM "X509 CRL")`);
+  return crls;
+}
+
 /** Loads the configured certificate directory once; the returned function verifies one piece of evidence at the clock's time. */
 export async function createSnpVerifier(
   settings: Omit<SnpSettings, 'enabled'>,
   dependencies: SnpVerifierDependencies,
 ): Promise<(evidence: unknown) => Promise<VerifiedEvidence>> {
   const certificates: AmdCertificate[] = [];
+  const crls: Buffer[] = [];
   for (const [index, data] of (dependencies.certificates ?? []).entries()) certificates.push(...parseAmdCertificates(data, `certificate file ${index + 1}`, 'bad-request'));
   if (settings.certDir !== undefined) {
     const files = await readOfflineCollateralFiles(settings.certDir).catch((error: unknown) => {
@@ -213,6 +255,7 @@ export async function createSnpVerifier(
     });
     for (const [name, data] of files) {
       if (/\.(pem|crt|cer|der)$/i.test(name)) certificates.push(...parseAmdCertificates(data, `SNP certificate file ${name}`, 'bad-request'));
+      if (/\.crl$/i.test(name)) crls.push(...amdCrlFile(data, name));
     }
   }
   const kds = settings.kds && dependencies.fetcher ? { baseUrl: settings.kdsUrl, fetcher: dependencies.fetcher } : undefined;
@@ -223,6 +266,7 @@ export async function createSnpVerifier(
     maxVmpl: settings.maxVmpl,
     extraArkSha256: settings.extraArkSha256,
     certificates,
+    crls,
     ...(kds ? { kds } : {}),
   });
 }

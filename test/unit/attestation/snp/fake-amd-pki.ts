@@ -54,6 +54,21 @@ export function makeCertificate(spec: CertificateSpec): Buffer {
   return sequence(tbs, algorithm, bitString(signature));
 }
 
+/** An ARK's CRL in AMD's format: RSASSA-PSS SHA-384, the given serials (hex) revoked. */
+export function makeCrl(spec: { issuer: string; signingKey: KeyObject; thisUpdate: Date; nextUpdate: Date; revoked?: string[] }): Buffer {
+  const entries = (spec.revoked ?? []).map((serial) => sequence(unsignedInteger(Buffer.from(serial.padStart(serial.length + (serial.length % 2), '0'), 'hex')), time(spec.thisUpdate)));
+  const tbs = sequence(
+    smallInteger(1),
+    PSS_ALGORITHM,
+    name(spec.issuer),
+    time(spec.thisUpdate),
+    time(spec.nextUpdate),
+    ...(entries.length > 0 ? [sequence(...entries)] : []),
+  );
+  const signature = sign('sha384', tbs, { key: spec.signingKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 });
+  return sequence(tbs, PSS_ALGORITHM, bitString(signature));
+}
+
 export const derInteger = (value: number): Buffer => smallInteger(value);
 export const ia5 = (text: string): Buffer => tlv(0x16, Buffer.from(text, 'ascii'));
 

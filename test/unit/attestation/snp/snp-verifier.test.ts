@@ -5,7 +5,7 @@ import { derToPem } from '../../../../src/pki/pem.js';
 import { snpReportToJson } from '../../../../src/client/tsm/snp-report-json.js';
 import { parseAmdCertificates, verifySnpEvidence, type SnpVerifyContext } from '../../../../src/attestation/verifiers/snp/snp-verifier.js';
 import {
-  fakeAmd, makeCertificate, makeReport, milanTcb, p384Key, turinTcb, vcekExtensions, type FakeAmd, type ReportSpec, type Tcb,
+  fakeAmd, makeCertificate, makeCrl, makeReport, milanTcb, p384Key, turinTcb, vcekExtensions, type FakeAmd, type ReportSpec, type Tcb,
 } from './fake-amd-pki.js';
 
 const NOW = new Date('2026-03-01T00:00:00Z');
@@ -135,6 +135,22 @@ describe('SNP verifier (synthetic AMD hierarchy)', function () {
       extensions: vcekExtensions({ product: 'Milan-B0', tcb: TCB, hwId: CHIP }).map(([oid, value]) => [oid, oid.endsWith('.3.8') ? Buffer.from([2, 1, 0xd9]) : value]),
     });
     expect((await failure(verifySnpEvidence(evidence({}, negative), context()))).detail).to.match(/microcode SPL extension is malformed/);
+  });
+
+  it('enforces the ARK\'s CRL: current and not listing the ASK passes; listing it, stale, or forged fails; another ARK\'s is skipped', async () => {
+    const askSerial = parseAmdCertificates(amd.ask, 'ask')[0]!.serial;
+    const crl = (overrides: Partial<Parameters<typeof makeCrl>[0]> = {}) => makeCrl({
+      issuer: 'ARK-Milan', signingKey: amd.arkKey, thisUpdate: new Date('2026-02-01T00:00:00Z'), nextUpdate: new Date('2026-04-01T00:00:00Z'), revoked: ['0badc0de'], ...overrides,
+    });
+    expect((await verifySnpEvidence(evidence(), context({ crls: [crl()] }))).claims.status).to.equal('affirming');
+    expect((await verifySnpEvidence(evidence(), context({ crls: [crl({ issuer: 'ARK-Genoa', signingKey: amd.rogueKey, revoked: [askSerial] })] }))).claims.status).to.equal('affirming');
+
+    expect((await failure(verifySnpEvidence(evidence(), context({ crls: [crl(), crl({ revoked: ['01', askSerial] })] })))).detail)
+      .to.equal(`SNP chain: AMD's CRL revokes the ASK (serial ${askSerial})`);
+    expect((await failure(verifySnpEvidence(evidence(), context({ crls: [crl({ nextUpdate: new Date('2026-02-15T00:00:00Z') })] })))).detail)
+      .to.match(/^SNP CRL from the certificate directory: not current at 2026-03-01T00:00:00.000Z \(thisUpdate 2026-02-01T00:00:00.000Z, nextUpdate 2026-02-15T00:00:00.000Z\); refresh it$/);
+    expect((await failure(verifySnpEvidence(evidence(), context({ crls: [crl({ signingKey: amd.rogueKey, revoked: [] })] })))).detail)
+      .to.equal('SNP CRL from the certificate directory: signature does not verify with the ARK (RSASSA-PSS SHA-384)');
   });
 
   it('refuses a VCEK issued for another chip (hwID against chip_id)', async () => {
