@@ -110,3 +110,18 @@ export const readListenAddress: ValueReader<ListenAddress> = (value, key) => {
   }
   return { host, port };
 };
+
+/** An https URL without query or fragment, trailing slashes removed (service base URLs). */
+export const readHttpsUrl: ValueReader<string> = (value, key) => {
+  if (typeof value !== 'string') throw new ConfigError(key, `must be an https URL, got ${describeValue(value)}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(key, `${describeValue(value)} is not a URL`);
+  }
+  if (url.protocol !== 'https:' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(key, `${describeValue(value)} must be an https URL without query or fragment`);
+  }
+  return value.replace(/\/+$/, '');
+};

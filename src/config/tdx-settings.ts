@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ConfigSection } from './config-document.js';
-import { readBoolean, readPath } from './config-values.js';
-import { readHttpsUrl, readSha256List } from './verifier-settings.js';
+import { readBoolean, readHttpsUrl, readPath } from './config-values.js';
+import { readSha256List } from './verifier-settings.js';
 
 /** The built-in TDX verifier's settings, `[attestation] tdx_*` keys (README, "TDX verifier"). */
 export interface TdxSettings {

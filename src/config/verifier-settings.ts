@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import type { ConfigSection } from './config-document.js';
-import { describeValue, integerIn, readBoolean, readPath, type ValueReader } from './config-values.js';
+import { describeValue, integerIn, readBoolean, readHttpsUrl, readPath, type ValueReader } from './config-values.js';
 
 /** The built-in SEV-SNP verifier's settings, `[attestation] snp_*` keys (README, "SEV-SNP verifier"). */
 export interface SnpSettings {
@@ -19,20 +19,6 @@ export interface SnpSettings {
 }
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
-
-export const readHttpsUrl: ValueReader<string> = (value, key) => {
-  if (typeof value !== 'string') throw new ConfigError(key, `must be an https URL, got ${describeValue(value)}`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(key, `${describeValue(value)} is not a URL`);
-  }
-  if (url.protocol !== 'https:' || url.search !== '' || url.hash !== '') {
-    throw new ConfigError(key, `${describeValue(value)} must be an https URL without query or fragment`);
-  }
-  return value.replace(/\/+$/, '');
-};
 
 export const readSha256List: ValueReader<string[]> = (value, key) => {
   if (!Array.isArray(value)) throw new ConfigError(key, `must be an array of SHA-256 hex strings, got ${describeValue(value)}`);

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TEE_NAMES } from '../domain/claims.js';
 import { ConfigError } from './config-error.js';
-import { describeValue, integerIn, readPath } from './config-values.js';
+import { describeValue, integerIn, readHttpsUrl, readPath } from './config-values.js';
 
 /** The external attestation services keybroker can use (README, "External verifiers"). */
 export const SERVICE_TYPES = ['coco-as', 'intel-ta', 'azure-maa'] as const;
@@ -75,22 +75,10 @@ function stringList(table: Table, field: string, key: string, check?: (item: str
   });
 }
 
-function httpsUrl(value: string, field: string, key: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${key} ${field}`, `${describeValue(value)} is not a URL`);
-  }
-  if (url.protocol !== 'https:' || url.search !== '' || url.hash !== '') {
-    throw new ConfigError(`${key} ${field}`, `${describeValue(value)} must be an https URL without query or fragment`);
-  }
-  return value.replace(/\/+$/, '');
-}
 
 /** `file://` with an absolute path, a bare path (resolved against the home), or an https URL. */
 function jwksLocation(value: string, key: string, home: string): string {
-  if (value.startsWith('https://')) return httpsUrl(value, 'jwks', key);
+  if (value.startsWith('https://')) return readHttpsUrl(value, `${key} jwks`);
   if (value.startsWith('file://')) {
     const path = decodeURIComponent(value.slice('file://'.length));
     if (!isAbsolute(path)) throw new ConfigError(`${key} jwks`, `${describeValue(value)} must name an absolute path (file:///...)`);
@@ -139,7 +127,7 @@ function readService(table: Table, type: ServiceType, name: string, key: string,
     name,
     type,
     tees: readTees(table, key),
-    ...(url !== undefined ? { url: httpsUrl(url, 'url', key) } : {}),
+    ...(url !== undefined ? { url: readHttpsUrl(url, `${key} url`) } : {}),
     ...(jwks !== undefined ? { jwks: jwksLocation(jwks, key, home) } : {}),
     trustedCerts,
     ...(issuer !== undefined ? { issuer } : {}),
