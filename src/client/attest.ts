@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { v1ReportData } from '../attestation/binding.js';
 import { createCsr, generateClientKey, type ClientKeyType } from '../pki/create-csr.js';
 import type { Attester } from './attesters.js';
-import { postJson } from './https-request.js';
+import { brokerUrl, postJson } from './https-request.js';
 
 export interface AttestV1Options {
   /** Base URL of the broker, e.g. https://127.0.0.1:8080 */
@@ -28,14 +28,13 @@ export interface AttestedCredential {
 
 /** The v1 flow: key in the TEE, challenge, report data bound to nonce and key, attest, certificate. */
 export async function attestV1(options: AttestV1Options): Promise<AttestedCredential> {
-  const base = options.url.replace(/\/+$/, '');
   const tls = options.ca ? { ca: options.ca } : {};
-  const challenge = await postJson<{ nonce: string }>(`${base}/kbs/v1/challenge`, { tee: options.tee, ...(options.verifier ? { verifier: options.verifier } : {}) }, tls);
+  const challenge = await postJson<{ nonce: string }>(brokerUrl(options.url, '/kbs/v1/challenge'), { tee: options.tee, ...(options.verifier ? { verifier: options.verifier } : {}) }, tls);
   const key = generateClientKey(options.keyType);
   const csr = createCsr(key);
   const evidence = await options.attester(v1ReportData(challenge.nonce, csr.spki));
   const issued = await postJson<{ certificate: string; chain: string; spiffe_id: string; serial: string; expires_at: string; claims: Record<string, unknown> }>(
-    `${base}/kbs/v1/attest`, { nonce: challenge.nonce, csr: csr.pem, evidence }, tls);
+    brokerUrl(options.url, '/kbs/v1/attest'), { nonce: challenge.nonce, csr: csr.pem, evidence }, tls);
   return {
     key,
     keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),

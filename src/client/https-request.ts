@@ -64,3 +64,8 @@ export async function postJson<T>(url: string, body: unknown, tls: TlsIdentity):
   if (response.status < 200 || response.status >= 300) throw KbsClientError.fromResponse(response);
   return JSON.parse(response.body.toString('utf8')) as T;
 }
+
+/** A broker endpoint: the broker URL (trailing slashes or not), the route, then a resource path (leading slashes or not). */
+export function brokerUrl(url: string, route: string, resourcePath = ''): string {
+  return `${url.replace(/\/+$/, '')}${route}${resourcePath.replace(/^\/+/, '')}`;
+}

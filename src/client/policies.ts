@@ -1,9 +1,9 @@
-import { httpsRequestBuffer, KbsClientError, type TlsIdentity } from './https-request.js';
+import { brokerUrl, httpsRequestBuffer, KbsClientError, type TlsIdentity } from './https-request.js';
 
 export type PolicyView = Record<string, unknown> & { version: number; updated_at: string; updated_by: string };
 
 function policyUrl(base: string, kind: string, version?: number): string {
-  return `${base.replace(/\/+$/, '')}/kbs/v1/admin/policy/${encodeURIComponent(kind)}${version === undefined ? '' : `?version=${version}`}`;
+  return brokerUrl(base, `/kbs/v1/admin/policy/${encodeURIComponent(kind)}${version === undefined ? '' : `?version=${version}`}`);
 }
 
 /** GET /kbs/v1/admin/policy/{kind}[?version=N]: the policy in force, or an older version. */

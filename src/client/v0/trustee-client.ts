@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import { decodeJwt, exportJWK, flattenedDecrypt, type FlattenedJWE, type JWK } from 'jose';
 import { v0BindingDigest, v0ReportData, type V0HashAlgorithm } from '../../attestation/binding.js';
 import type { Attester } from '../attesters.js';
-import { httpsRequestBuffer, KbsClientError, type HttpsResponse, type TlsIdentity } from '../https-request.js';
+import { brokerUrl, httpsRequestBuffer, KbsClientError, type HttpsResponse, type TlsIdentity } from '../https-request.js';
 
 /**
  * A client of the trustee protocol 0.4.0 (PROTOCOL.md 2), as confidential-containers guests speak it: /auth for a
@@ -36,7 +36,7 @@ async function postV0(url: string, body: unknown, tls: TlsIdentity, cookie?: str
 }
 
 export async function v0Auth(url: string, tee: string, tls: TlsIdentity = {}, extraParams: unknown = ''): Promise<V0AuthSession> {
-  const base = url.replace(/\/+$/, '');
+  const base = brokerUrl(url, '');
   const response = await postV0(`${base}/kbs/v0/auth`, { version: '0.4.0', tee, 'extra-params': extraParams }, tls);
   const setCookie = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
   const cookie = setCookie.map((line) => line.split(';')[0]!).find((pair) => pair.startsWith('kbs-session-id='));
@@ -93,7 +93,7 @@ export async function v0Attest(session: V0AuthSession, attester: Attester, priva
 
 /** GET /kbs/v0/resource/{path} with the token as bearer; the JWE is opened with the TEE key. */
 export async function v0GetResource(url: string, path: string, attestation: { token: string; privateKey: KeyObject }, tls: TlsIdentity = {}): Promise<Buffer> {
-  const response = await httpsRequestBuffer(`${url.replace(/\/+$/, '')}/kbs/v0/resource/${path.replace(/^\/+/, '')}`, {
+  const response = await httpsRequestBuffer(brokerUrl(url, '/kbs/v0/resource/', path), {
     ...tls, method: 'GET', headers: { authorization: `Bearer ${attestation.token}` },
   });
   if (response.status !== 200) throw KbsClientError.fromResponse(response);
