@@ -1,9 +1,10 @@
 import { KbsError } from '../domain/errors.js';
+import { isRecord } from '../domain/json-record.js';
 
 /** Small checks for request bodies: a missing or mistyped required field is 400 naming the field. */
 export function requireObject(body: unknown, what = 'request body'): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KbsError('bad-request', `${what} must be a JSON object`);
-  return body as Record<string, unknown>;
+  if (!isRecord(body)) throw new KbsError('bad-request', `${what} must be a JSON object`);
+  return body;
 }
 
 export function requireString(object: Record<string, unknown>, field: string, maxLength = 65536): string {

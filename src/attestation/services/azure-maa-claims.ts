@@ -1,6 +1,7 @@
 import type { TrustVector } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
-import { hexClaim, hexText, isRecord, requireRecord, scalarClaims, statusOf, TIER } from './token-claims.js';
+import { isRecord } from '../../domain/json-record.js';
+import { hexClaim, hexText, requireRecord, scalarClaims, statusOf, TIER } from './token-claims.js';
 import type { TokenReading } from './service-adapter.js';
 
 /**

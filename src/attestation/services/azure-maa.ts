@@ -4,7 +4,7 @@ import { canonicalJson } from '../../domain/canonical-json.js';
 import { AZURE_MAA_TEES, azureMaaClaims, type AzureMaaTee } from './azure-maa-claims.js';
 import type { ServiceAdapter, ServiceConnection, TokenReading, TokenRequest } from './service-adapter.js';
 import { tokenOfAnswer } from './token-answer.js';
-import { isRecord } from './token-claims.js';
+import { isRecord } from '../../domain/json-record.js';
 
 /** The REST API version keybroker speaks (Microsoft.Attestation data plane). */
 export const MAA_API_VERSION = '2022-08-01';

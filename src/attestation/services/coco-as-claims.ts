@@ -2,7 +2,8 @@ import type { JWTPayload } from 'jose';
 import type { AttestationStatus, TrustVector } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
 import type { TokenReading } from './service-adapter.js';
-import { hexClaim, hexText, isRecord, requireRecord } from './token-claims.js';
+import { isRecord } from '../../domain/json-record.js';
+import { hexClaim, hexText, requireRecord } from './token-claims.js';
 
 /** The EAR submodule trustee's attestation service reports the TEE in. */
 const SUBMODULE = 'cpu0';

@@ -1,6 +1,7 @@
 import type { TrustVector } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
-import { hexClaim, hexText, isRecord, scalarClaims, statusOf, TIER } from './token-claims.js';
+import { isRecord } from '../../domain/json-record.js';
+import { hexClaim, hexText, scalarClaims, statusOf, TIER } from './token-claims.js';
 import type { TokenReading } from './service-adapter.js';
 
 /** TEEs Intel Trust Authority appraises, with the claim prefix and the `attester_type` of its tokens. */

@@ -5,7 +5,7 @@ import { INTEL_TA_TEES, intelTaClaims, type IntelTaTee } from './intel-ta-claims
 import { ServiceHttp } from './service-http.js';
 import type { ServiceAdapter, ServiceConnection, TokenReading, TokenRequest } from './service-adapter.js';
 import { serviceRefusal, tokenOfAnswer } from './token-answer.js';
-import { isRecord } from './token-claims.js';
+import { isRecord } from '../../domain/json-record.js';
 
 /** Intel's signed nonce, as `GET /appraisal/v2/nonce` answers it and `/appraisal/v2/attest` takes it back (base64 fields). */
 export interface ItaVerifierNonce {

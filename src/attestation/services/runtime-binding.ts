@@ -1,6 +1,7 @@
 import { createPublicKey, timingSafeEqual, type JsonWebKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import { KbsError } from '../../domain/errors.js';
+import { isRecord } from '../../domain/json-record.js';
 import type { BindingRequest } from '../verifier.js';
 
 function asObject(runtimeData: unknown): Record<string, unknown> | undefined {
@@ -12,7 +13,7 @@ function asObject(runtimeData: unknown): Record<string, unknown> | undefined {
       return undefined;
     }
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 function sameText(a: string, b: string): boolean {

@@ -1,7 +1,7 @@
 import { KbsError } from '../../domain/errors.js';
 import type { ServiceConnection } from './service-adapter.js';
 import { ServiceHttp, type ServiceResponse } from './service-http.js';
-import { isRecord } from './token-claims.js';
+import { isRecord } from '../../domain/json-record.js';
 
 /**
  * A 4xx from a service: 401 and 403 refuse the broker's own credentials (a configuration fault, 502); any other

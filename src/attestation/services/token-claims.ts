@@ -1,5 +1,6 @@
 import type { AttestationStatus, TrustVector } from '../../domain/claims.js';
 import { KbsError } from '../../domain/errors.js';
+import { isRecord } from '../../domain/json-record.js';
 
 /** EAR trustworthiness tiers (draft-ietf-rats-ar4si): no claim, affirming, warning, contraindicated. */
 export const TIER = { none: 0, affirming: 2, warning: 32, contraindicated: 96 } as const;
@@ -11,10 +12,6 @@ export function statusOf(vector: TrustVector): AttestationStatus {
   if (vector.hardware === TIER.none) return 'none';
   if (tiers.some((tier) => tier >= TIER.warning)) return 'warning';
   return 'affirming';
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A claim that must be an object; a token without it did not come from this kind of service. */

@@ -8,6 +8,7 @@ import { digestOf } from '../../domain/audit-chain.js';
 import type { Claims } from '../../domain/claims.js';
 import { isKbsError, KbsError } from '../../domain/errors.js';
 import { IDENTITY_SEGMENT, teeSpiffeId } from '../../domain/identity.js';
+import { isRecord } from '../../domain/json-record.js';
 import { recordBestEffort, recordRequired } from '../audit-trail.js';
 import type { BrokerContext } from '../broker-context.js';
 import { requireObject, requireString } from '../json-fields.js';
@@ -33,9 +34,9 @@ function primaryEvidence(value: unknown): unknown {
  * token, or its JSON text); anything else is evidence for the verifier.
  */
 function submissionOf(primary: unknown): Submission {
-  if (typeof primary === 'object' && primary !== null && !Array.isArray(primary)) {
+  if (isRecord(primary)) {
     const fields = Object.keys(primary);
-    const { token } = primary as Record<string, unknown>;
+    const { token } = primary;
     if (fields.length === 1 && typeof token === 'string') return { mode: 'passport', token };
   }
   return { mode: 'background-check', evidence: primary };

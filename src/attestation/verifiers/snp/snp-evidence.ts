@@ -1,4 +1,5 @@
 import { KbsError } from '../../../domain/errors.js';
+import { isRecord } from '../../../domain/json-record.js';
 import { productFromCpuid, SNP_REPORT_SIZE, tcbBytes, type SnpProduct, type TcbParts } from './snp-report.js';
 
 /** Evidence after decoding: the binary report and the DER certificates that came with it. */
@@ -13,10 +14,6 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function bad(detail: string): KbsError {
   return new KbsError('bad-evidence-format', `SNP evidence: ${detail}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Bytes given as a JSON array of numbers 0..255 (serde's form) or as a base64 string (standard or URL-safe). */
@@ -48,7 +45,7 @@ function integer(report: Record<string, unknown>, field: string, max: number): n
 
 function tcbObject(report: Record<string, unknown>, field: string): TcbParts {
   const value = report[field];
-  if (!isObject(value)) throw bad(`"attestation_report.${field}" must be an object {bootloader, tee, snp, microcode}`);
+  if (!isRecord(value)) throw bad(`"attestation_report.${field}" must be an object {bootloader, tee, snp, microcode}`);
   const part = (name: string): number => integer(value, name, 255);
   const fmc = value.fmc;
   if (fmc !== undefined && fmc !== null && (typeof fmc !== 'number' || !Number.isInteger(fmc) || fmc < 0 || fmc > 255)) throw bad(`"attestation_report.${field}.fmc" must be 0..255 or null`);
@@ -57,7 +54,7 @@ function tcbObject(report: Record<string, unknown>, field: string): TcbParts {
 
 function version(report: Record<string, unknown>, field: string): Buffer {
   const value = report[field];
-  if (!isObject(value)) throw bad(`"attestation_report.${field}" must be an object {major, minor, build}`);
+  if (!isRecord(value)) throw bad(`"attestation_report.${field}" must be an object {major, minor, build}`);
   return Buffer.from([integer(value, 'build', 255), integer(value, 'minor', 255), integer(value, 'major', 255), 0]);
 }
 
@@ -113,7 +110,7 @@ function reportFromObject(report: Record<string, unknown>): Buffer {
   u64('launch_mit_vector', 0x1f8);
   u64('current_mit_vector', 0x200);
   const signature = report.signature;
-  if (!isObject(signature)) throw bad('"attestation_report.signature" must be an object {r, s}');
+  if (!isRecord(signature)) throw bad('"attestation_report.signature" must be an object {r, s}');
   fixedBytes(signature, 'r', 72).copy(bytes, 0x2a0);
   fixedBytes(signature, 's', 72).copy(bytes, 0x2e8);
   return bytes;
@@ -124,7 +121,7 @@ const CERTIFICATE_TYPES = new Set(['VCEK', 'VLEK', 'ASK', 'ASVK', 'ARK']);
 
 /** One `cert_chain` entry's certificate: `data` as bytes (DER) or a PEM string; undefined for other entry kinds. */
 function certificateData(entry: unknown, index: number): Buffer | undefined {
-  if (!isObject(entry)) throw bad(`"cert_chain[${index}]" must be an object {cert_type, data}`);
+  if (!isRecord(entry)) throw bad(`"cert_chain[${index}]" must be an object {cert_type, data}`);
   const { cert_type: type, data } = entry;
   if (typeof type !== 'string') throw bad(`"cert_chain[${index}].cert_type" must be a string`);
   if (!CERTIFICATE_TYPES.has(type.toUpperCase())) return undefined;
@@ -137,10 +134,10 @@ function certificateData(entry: unknown, index: number): Buffer | undefined {
  * `cert_type` only tells certificates from other entries (a CRL): trust comes from signatures and the pinned ARK.
  */
 export function decodeSnpEvidence(evidence: unknown): SnpEvidence {
-  if (!isObject(evidence)) throw bad('must be a JSON object with "attestation_report"');
+  if (!isRecord(evidence)) throw bad('must be a JSON object with "attestation_report"');
   const { attestation_report: reportValue, cert_chain: chain } = evidence;
   if (reportValue === undefined || reportValue === null) throw bad('"attestation_report" is required');
-  const report = isObject(reportValue) ? reportFromObject(reportValue) : decodeBytes(reportValue, 'attestation_report', SNP_REPORT_SIZE + 1);
+  const report = isRecord(reportValue) ? reportFromObject(reportValue) : decodeBytes(reportValue, 'attestation_report', SNP_REPORT_SIZE + 1);
   if (chain !== undefined && chain !== null && !Array.isArray(chain)) throw bad('"cert_chain" must be an array');
   const entries = (chain ?? []) as unknown[];
   if (entries.length > MAX_CERTIFICATES) throw bad(`"cert_chain" holds more than ${MAX_CERTIFICATES} certificates`);
