@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { usageError } from './cli-error.js';
+import { messageOf } from '../domain/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -8,7 +9,7 @@ export function parseCommandArgs<T extends Options>(args: string[], options: T, 
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
+    throw usageError(messageOf(error));
   }
 }
 

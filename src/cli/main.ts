@@ -8,6 +8,7 @@ import { CliError } from './cli-error.js';
 import { clientCommand } from './client-commands.js';
 import { evidenceCommand } from './evidence-commands.js';
 import { serve } from './serve.js';
+import { messageOf } from '../domain/errors.js';
 
 const USAGE = `usage: keybroker <command>
   serve [--dev] [--config FILE]                       run the broker
@@ -62,7 +63,7 @@ export async function main(args: string[]): Promise<number> {
       process.stderr.write(`keybroker: ${error.message}\n`);
       return 1;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     process.stderr.write(`keybroker: ${message}\n`);
     return 1;
   }

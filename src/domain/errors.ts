@@ -88,3 +88,8 @@ export function statusOf(code: ErrorCode): number {
 export function isKbsError(value: unknown): value is KbsError {
   return value instanceof KbsError;
 }
+
+/** The message of anything thrown, for logs and one-line errors. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -4,6 +4,7 @@ import { issuerRegistry, issuerStatuses, loadCertificateAuthority, type CaParame
 import { CaBusy, withCaLock } from './ca-lock.js';
 import { activateIssuer, markIssuer, prepareIssuer, runDueRotationStep, type TransitionResult } from './ca-operations.js';
 import { statusDocument, TransitionRefused } from './issuer-states.js';
+import { messageOf } from '../domain/errors.js';
 
 export interface CaLifecycleOptions {
   dir: string;
@@ -76,7 +77,7 @@ export class CaLifecycle {
       this.options.log.info('CA reloaded', { active_issuer: loaded.active.id, issuers: loaded.issuers.length });
       for (const listener of this.changeListeners) {
         await listener(previous, loaded).catch((error: unknown) => {
-          this.options.log.error('CA change listener failed', { error: error instanceof Error ? error.message : String(error) });
+          this.options.log.error('CA change listener failed', { error: messageOf(error) });
         });
       }
     }
@@ -101,7 +102,7 @@ export class CaLifecycle {
         await this.load();
       } catch (error) {
         const expected = error instanceof CaBusy || error instanceof TransitionRefused;
-        log[expected ? 'info' : 'error']('CA check did not complete; keeping the CA in force', { error: error instanceof Error ? error.message : String(error) });
+        log[expected ? 'info' : 'error']('CA check did not complete; keeping the CA in force', { error: messageOf(error) });
       }
     });
   }

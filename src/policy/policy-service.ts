@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { KbsError } from '../domain/errors.js';
+import { KbsError, messageOf } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { BrokerMetrics } from '../domain/metrics.js';
 import { POLICY_TOPIC, type ChangeFeed } from '../store/change-feed.js';
@@ -107,7 +107,7 @@ export class PolicyService {
       clearTimeout(retries.get(kind));
       retries.delete(kind);
       this.refresh(kind).catch((error: unknown) => {
-        log.error('policy refresh failed; keeping the policy in force and retrying', { kind, error: error instanceof Error ? error.message : String(error) });
+        log.error('policy refresh failed; keeping the policy in force and retrying', { kind, error: messageOf(error) });
         if (stopped || retries.has(kind)) return;
         const timer = setTimeout(() => refreshNow(kind), retryMs);
         timer.unref();

@@ -1,4 +1,4 @@
-import { KbsError } from '../domain/errors.js';
+import { KbsError, messageOf } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { AuditLog, AuditRecord } from '../store/ports.js';
 
@@ -27,7 +27,7 @@ export async function recordRequired(context: AuditContext, event: AuditEvent): 
   try {
     return await context.stores.audit.append(event, context.clock());
   } catch (error) {
-    context.log.error('audit log write failed', { event: event.type, error: error instanceof Error ? error.message : String(error) });
+    context.log.error('audit log write failed', { event: event.type, error: messageOf(error) });
     throw new KbsError('unavailable', 'the audit log cannot be written; nothing was changed or released');
   }
 }
@@ -40,7 +40,7 @@ export async function recordAdminChange(context: AuditContext, event: Extract<Au
   try {
     return await context.stores.audit.append(event, context.clock());
   } catch (error) {
-    context.log.error('audit log write failed after an admin change', { action: event.action, target: event.target, error: error instanceof Error ? error.message : String(error) });
+    context.log.error('audit log write failed after an admin change', { action: event.action, target: event.target, error: messageOf(error) });
     throw new KbsError('unavailable', `the change (${event.action}) was stored, but the audit log could not record it; the broker's log names it`);
   }
 }
@@ -53,7 +53,7 @@ export async function recordBestEffort(context: AuditContext, event: AuditEvent)
   try {
     await context.stores.audit.append(event, context.clock());
   } catch (error) {
-    context.log.error('audit log write failed', { event: event.type, error: error instanceof Error ? error.message : String(error) });
+    context.log.error('audit log write failed', { event: event.type, error: messageOf(error) });
   }
 }
 

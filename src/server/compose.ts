@@ -27,6 +27,7 @@ import { PrometheusMetrics } from './prometheus-metrics.js';
 import { recordIssuerStateChanges } from '../protocol/audit-trail.js';
 import { auditedIssuerRegistry } from '../protocol/audited-issuer-registry.js';
 import { loadOrCreateSecretKey } from './secret-key-file.js';
+import { messageOf } from '../domain/errors.js';
 
 /** `issuers`: the shared store's registry; the CA home's state.json files when absent. */
 export function caParameters(config: Config, issuers?: IssuerRegistry): CaParameters {
@@ -83,7 +84,7 @@ export interface Broker {
 /** Re-reads the CA (SIGHUP, a change another process recorded); a failure is logged and the CA in force stays. */
 export async function reloadOrKeep(reload: () => Promise<unknown>, log: Logger): Promise<void> {
   await reload().catch((error: unknown) => {
-    log.error('CA reload failed; keeping the CA in force', { error: error instanceof Error ? error.message : String(error) });
+    log.error('CA reload failed; keeping the CA in force', { error: messageOf(error) });
   });
 }
 

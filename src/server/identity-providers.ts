@@ -4,6 +4,7 @@ import { createLocalJWKSet, createRemoteJWKSet, customFetch, type FetchImplement
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { IdentityProviderConfig } from '../config/admin-config.js';
 import type { IdentityProvider } from '../protocol/admin-bearer.js';
+import { messageOf } from '../domain/errors.js';
 
 /** A fetch that trusts only the given PEM CA bundle, for an identity provider behind a private CA. */
 function fetchTrusting(ca: string): FetchImplementation {
@@ -21,7 +22,7 @@ export async function loadIdentityProviders(configs: readonly IdentityProviderCo
       else if ('jwksFile' in source) keys = createLocalJWKSet(JSON.parse(await readFile(source.jwksFile, 'utf8')) as JSONWebKeySet);
       else keys = createRemoteJWKSet(new URL(source.jwksUrl), source.caFile ? { [customFetch]: fetchTrusting(await readFile(source.caFile, 'utf8')) } : {});
     } catch (error) {
-      throw new Error(`identity provider "${config.name}": cannot load its keys (${error instanceof Error ? error.message : String(error)})`);
+      throw new Error(`identity provider "${config.name}": cannot load its keys (${messageOf(error)})`);
     }
     return { name: config.name, keys, algorithms: config.algorithms, ...(config.issuer ? { issuer: config.issuer } : {}), ...(config.audience ? { audience: config.audience } : {}) };
   }));

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServiceVerifierConfig } from '../../config/verifier-tables.js';
-import { KbsError } from '../../domain/errors.js';
+import { KbsError, messageOf } from '../../domain/errors.js';
 import type { AppraisalRequest, BoundEvidence, ServiceVerifier } from '../verifier.js';
 import { JwksKeys } from './jwks-keys.js';
 import { checkRuntimeData } from './runtime-binding.js';
@@ -36,7 +36,7 @@ export async function createServiceVerifier(config: ServiceVerifierConfig, adapt
   try {
     trustedCerts = await readTrustedCertificates(config.trustedCerts);
   } catch (error) {
-    throw new Error(`verifier "${config.name}": trusted_certs: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`verifier "${config.name}": trusted_certs: ${messageOf(error)}`);
   }
   const jwksLocation = config.jwks ?? (config.url !== undefined && adapter.jwksPath !== undefined ? `${config.url}${adapter.jwksPath}` : undefined);
   if (jwksLocation === undefined && trustedCerts.length === 0) throw new Error(`verifier "${config.name}": needs jwks or trusted_certs to check token signatures`);

@@ -3,6 +3,7 @@ import type { Logger } from '../../domain/logger.js';
 import { withPublishedKeys, type TokenSigningKeys } from '../../pki/token-signing-key.js';
 import { PUBLISHED_KEY_TOPIC, type ChangeFeed } from '../../store/change-feed.js';
 import type { KeyDirectory } from '../../store/ports.js';
+import { messageOf } from '../../domain/errors.js';
 
 export const TOKEN_KEY_PURPOSE = 'v0-token';
 
@@ -54,7 +55,7 @@ export class TokenKeyRing {
   /** Re-reads the directory whenever another process publishes a key; returns a function that stops it. */
   follow(feed: ChangeFeed, log: Logger): () => void {
     const refresh = (): void => void this.refresh().catch((error: unknown) => {
-      log.error('reading the published token keys failed; keeping the keys in force', { error: error instanceof Error ? error.message : String(error) });
+      log.error('reading the published token keys failed; keeping the keys in force', { error: messageOf(error) });
     });
     return feed.subscribe(PUBLISHED_KEY_TOPIC, { changed: refresh, resync: refresh });
   }

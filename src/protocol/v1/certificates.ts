@@ -1,4 +1,4 @@
-import { KbsError } from '../../domain/errors.js';
+import { KbsError, messageOf } from '../../domain/errors.js';
 import { isRevocationReason, REVOCATION_REASON_CODES, type RevocationReason } from '../../domain/revocation.js';
 import { canonicalSerial } from '../../domain/serial.js';
 import type { IssuedCertificateRecord, RevocationRecord } from '../../store/ports.js';
@@ -26,7 +26,7 @@ export async function logIssuedCertificate(context: BrokerContext, record: Issue
   try {
     await context.stores.certificates.record({ ...record, serial: canonicalSerial(record.serial) ?? record.serial });
   } catch (error) {
-    context.log.error('certificate log write failed', { serial: record.serial, error: error instanceof Error ? error.message : String(error) });
+    context.log.error('certificate log write failed', { serial: record.serial, error: messageOf(error) });
     throw new KbsError('unavailable', 'the certificate log could not be written; no certificate was issued');
   }
 }
@@ -59,7 +59,7 @@ export async function revokeCertificate(context: BrokerContext, admin: string, s
   const { created, revocation } = await context.stores.revocations.revoke({
     serial, issuer_id: issued.issuer_id, revoked_at: toRfc3339(context.clock()), reason, revoked_by: admin, not_after: issued.not_after,
   }).catch((error: unknown) => {
-    context.log.error('revocation write failed', { serial, error: error instanceof Error ? error.message : String(error) });
+    context.log.error('revocation write failed', { serial, error: messageOf(error) });
     throw new KbsError('unavailable', 'the revocation could not be recorded; try again');
   });
   if (created) {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { messageOf } from '../../domain/errors.js';
 
 /** One schema step. Steps are never edited once released: a change is a new step with the next id. */
 export interface Migration {
@@ -171,7 +172,7 @@ export async function runMigrations(pool: pg.Pool, migrations: readonly Migratio
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK').catch(() => undefined);
-          throw new Error(`migration ${migration.id} (${migration.name}) failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          throw new Error(`migration ${migration.id} (${migration.name}) failed: ${messageOf(error)}`, { cause: error });
         }
         done.push(migration.id);
       }

@@ -2,7 +2,7 @@ import { verify } from 'node:crypto';
 import { readOfflineCollateralFiles } from '../../collateral/offline-directory.js';
 import type { HttpsCollateralFetcher } from '../../collateral/https-cache.js';
 import type { SnpSettings } from '../../../config/verifier-settings.js';
-import { KbsError } from '../../../domain/errors.js';
+import { KbsError, messageOf } from '../../../domain/errors.js';
 import type { VerifiedEvidence } from '../../verifier.js';
 import {
   AMD_OID, oidKey, parseAmdCertificate, productNameExtension, signedByAmdKey, splExtension, splitCertificates, type AmdCertificate,
@@ -57,7 +57,7 @@ export function parseAmdCertificates(data: Buffer, what: string, code: 'bad-evid
     try {
       return parseCached(der);
     } catch (error) {
-      throw new KbsError(code, `${what}${index > 0 ? ` (certificate ${index + 1})` : ''} is not an X.509 certificate: ${error instanceof Error ? error.message : String(error)}`);
+      throw new KbsError(code, `${what}${index > 0 ? ` (certificate ${index + 1})` : ''} is not an X.509 certificate: ${messageOf(error)}`);
     }
   });
 }
@@ -251,7 +251,7 @@ export async function createSnpVerifier(
   for (const [index, data] of (dependencies.certificates ?? []).entries()) certificates.push(...parseAmdCertificates(data, `certificate file ${index + 1}`, 'bad-request'));
   if (settings.certDir !== undefined) {
     const files = await readOfflineCollateralFiles(settings.certDir).catch((error: unknown) => {
-      throw new Error(`SNP certificate directory ${settings.certDir}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`SNP certificate directory ${settings.certDir}: ${messageOf(error)}`);
     });
     for (const [name, data] of files) {
       if (/\.(pem|crt|cer|der)$/i.test(name)) certificates.push(...parseAmdCertificates(data, `SNP certificate file ${name}`, 'bad-request'));
