@@ -42,7 +42,27 @@ export function crlUrl(baseUrl: string, kind: 'vcek' | 'vlek', product: SnpProdu
   return `${baseUrl}/${kind}/v1/${product}/crl`;
 }
 
-/** The product's CRL, or undefined when KDS has none. */
-export async function fetchCrl(kds: KdsClient, kind: 'vcek' | 'vlek', product: SnpProduct): Promise<Buffer | undefined> {
-  return (await kds.fetcher.get(crlUrl(kds.baseUrl, kind, product)))?.body;
+/** How long an answer about a product's CRL is reused before KDS is asked again (an unreachable KDS: a shorter while). */
+const CRL_RECHECK_MS = 60 * 60 * 1000;
+const CRL_RETRY_AFTER_FAILURE_MS = 5 * 60 * 1000;
+const crlAnswers = new WeakMap<KdsClient, Map<string, { until: number; crl: Promise<Buffer | undefined> }>>();
+
+/**
+ * The product's CRL, or undefined when KDS has none or cannot be reached. It is asked for on the attestation path,
+ * so each client reuses an answer (a CRL, none, or a failure) for a while: attestations neither wait on KDS every
+ * time nor, while it is away, each wait for its timeout.
+ */
+export function fetchCrl(kds: KdsClient, kind: 'vcek' | 'vlek', product: SnpProduct, now = Date.now()): Promise<Buffer | undefined> {
+  const url = crlUrl(kds.baseUrl, kind, product);
+  let answers = crlAnswers.get(kds);
+  if (!answers) crlAnswers.set(kds, (answers = new Map()));
+  const known = answers.get(url);
+  if (known && known.until > now) return known.crl;
+  const crl = kds.fetcher.get(url).then((response) => response?.body, () => {
+    answer.until = now + CRL_RETRY_AFTER_FAILURE_MS;
+    return undefined;
+  });
+  const answer = { until: now + CRL_RECHECK_MS, crl };
+  answers.set(url, answer);
+  return crl;
 }

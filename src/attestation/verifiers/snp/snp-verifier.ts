@@ -156,7 +156,7 @@ async function checkRevocation(
   if (context.kds) {
     // Soft-fail: KDS out of reach must not stop every attestation whose evidence carries its whole chain (as it
     // did not before CRLs were checked); a CRL that does arrive, or one in the directory, is enforced.
-    const fetched = await fetchCrl(context.kds, kind, product).catch(() => undefined);
+    const fetched = await fetchCrl(context.kds, kind, product);
     if (fetched) sources.push(['SNP CRL from AMD KDS', fetched]);
   }
   for (const [what, der] of sources) {

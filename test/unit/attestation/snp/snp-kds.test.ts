@@ -64,6 +64,18 @@ describe('SNP verifier: certificates from AMD KDS (loopback stand-in)', function
     expect(kds.requests.slice(3)).to.deep.equal(['/vcek/v1/Milan/crl']);
   });
 
+  it('asks KDS for the CRL once per while, not on every attestation, also while KDS is away', async () => {
+    const evidence = { attestation_report: makeReport({ reportedTcb: milanTcb(TCB), chipId }, key).toString('base64') };
+    const shared = context();
+    await verifySnpEvidence(evidence, shared);
+    await verifySnpEvidence(evidence, shared);
+    expect(kds.requests.filter((path) => path.endsWith('/crl'))).to.deep.equal(['/vcek/v1/Milan/crl']);
+    down = true;
+    const away = context();
+    for (let round = 0; round < 3; round += 1) expect((await verifySnpEvidence(evidence, away)).claims.status).to.equal('affirming');
+    expect(kds.requests.filter((path) => path.endsWith('/crl'))).to.deep.equal(['/vcek/v1/Milan/crl', '/vcek/v1/Milan/crl']);
+  });
+
   it('enforces the CRL KDS publishes for the product: a listed ASK fails the evidence', async () => {
     const askSerial = parseAmdCertificates(amd.ask, 'ask')[0]!.serial;
     crl = makeCrl({ issuer: 'ARK-Milan', signingKey: amd.arkKey, thisUpdate: new Date('2026-02-01T00:00:00Z'), nextUpdate: new Date('2026-04-01T00:00:00Z'), revoked: [askSerial] });
